@@ -1,0 +1,239 @@
+//! The `mashov` command line. Exit codes: 0 done, 1 the work failed (bad file, unreachable
+//! database), 2 bad usage or configuration.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::db::{connection::Manager, DbConnection};
+use crate::domain::catalog::parse_catalog;
+use crate::services::{self, api_keys};
+use crate::startup;
+
+#[derive(Parser)]
+#[command(
+    name = "mashov",
+    version,
+    about = "Service-quality feedback for local authorities"
+)]
+struct Cli {
+    /// A TOML file with settings; MASHOV_* environment variables win over it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve HTTP.
+    Serve {
+        /// On an empty database, first load a demo city.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run pending migrations only.
+    Migrate,
+    /// The service catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// API keys for CRMs and scripts.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Load or update departments and services from a UTF-8 CSV file.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; it is printed once, alone on the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (names and dates, never the keys).
+    List,
+    /// Revoke the active key of that name.
+    Revoke { name: String },
+}
+
+/// A failure and the exit code it earns.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> Failure {
+    Failure {
+        code,
+        message: message.to_string(),
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("mashov: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let settings = Settings::load(cli.config.as_deref()).map_err(|e| fail(2, e))?;
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve { demo } => serve(settings, demo),
+        Command::Migrate => {
+            let mut conn = connect(&settings)?;
+            let n = services::setup::migrate(&mut conn, clock.now()).map_err(|e| fail(1, e))?;
+            println!("migrations applied: {n}");
+            Ok(())
+        }
+        Command::Catalog {
+            command: CatalogCommand::Import { file },
+        } => import_catalog(&settings, &file),
+        Command::Apikey { command } => {
+            let mut conn = migrated(&settings)?;
+            match command {
+                ApikeyCommand::Create { name } => {
+                    let key =
+                        api_keys::create(&mut conn, &name, clock.now()).map_err(|e| fail(1, e))?;
+                    println!(
+                        "API key for {:?} (shown once; only its hash is stored):",
+                        name.trim()
+                    );
+                    println!("{}", key.expose());
+                }
+                ApikeyCommand::List => {
+                    let keys = api_keys::list(&mut conn).map_err(|e| fail(1, e))?;
+                    println!("{:<32} {:<20} {}", "NAME", "CREATED (UTC)", "REVOKED (UTC)");
+                    for k in keys {
+                        let revoked = k.revoked_at.map_or_else(
+                            || "-".to_string(),
+                            |t| t.format("%Y-%m-%d %H:%M").to_string(),
+                        );
+                        println!(
+                            "{:<32} {:<20} {}",
+                            k.name,
+                            k.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                            revoked
+                        );
+                    }
+                }
+                ApikeyCommand::Revoke { name } => {
+                    api_keys::revoke(&mut conn, &name, clock.now()).map_err(|e| fail(1, e))?;
+                    println!("revoked {name:?}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn connect(settings: &Settings) -> Result<DbConnection, Failure> {
+    let manager = Manager::new(&settings.database_url).map_err(|e| fail(2, e))?;
+    manager.open().map_err(|e| fail(1, e))
+}
+
+/// A connection to a database whose schema is current (commands may run before `serve`).
+fn migrated(settings: &Settings) -> Result<DbConnection, Failure> {
+    let mut conn = connect(settings)?;
+    services::setup::migrate(&mut conn, SystemClock.now()).map_err(|e| fail(1, e))?;
+    Ok(conn)
+}
+
+fn import_catalog(settings: &Settings, file: &std::path::Path) -> Result<(), Failure> {
+    let meta = std::fs::metadata(file)
+        .map_err(|e| fail(1, format!("cannot read {}: {e}", file.display())))?;
+    if meta.len() > crate::domain::catalog::MAX_FILE_BYTES as u64 {
+        return Err(fail(
+            1,
+            format!("{}: the file is larger than 8 MiB", file.display()),
+        ));
+    }
+    let bytes =
+        std::fs::read(file).map_err(|e| fail(1, format!("cannot read {}: {e}", file.display())))?;
+    let catalog = parse_catalog(&bytes).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}:{e}", file.display()))
+            .collect();
+        fail(
+            1,
+            format!(
+                "{}\nnothing was imported from {}",
+                lines.join("\n"),
+                file.display()
+            ),
+        )
+    })?;
+    let mut conn = migrated(settings)?;
+    let s = services::catalog::import(&mut conn, &catalog, SystemClock.now())
+        .map_err(|e| fail(1, e))?;
+    println!(
+        "departments: {} added, {} updated; services: {} added, {} updated",
+        s.departments_added, s.departments_updated, s.services_added, s.services_updated
+    );
+    Ok(())
+}
+
+fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
+    let bind = settings.bind;
+    let listener = std::net::TcpListener::bind(bind)
+        .map_err(|e| fail(1, startup::StartupError::Bind(bind, e)))?;
+    let state = startup::build_state(settings, Arc::new(SystemClock)).map_err(|e| match e {
+        startup::StartupError::Config(c) => fail(2, c),
+        other => fail(1, other),
+    })?;
+    let base_url = state.settings.base_url.clone();
+    if demo {
+        let mut conn = state.pool.get().map_err(|e| fail(1, e))?;
+        let loaded = services::demo::load_if_empty(
+            &mut conn,
+            &state.key,
+            &base_url,
+            state.settings.link_ttl,
+            SystemClock.now(),
+        )
+        .map_err(|e| fail(1, e))?;
+        match loaded {
+            Some(d) => {
+                println!(
+                    "demo city loaded: {} closed requests, {} answers over twelve weeks",
+                    d.interactions, d.responses
+                );
+                println!("API key (demo): {}", d.api_key.expose());
+                println!("open survey link: {}", d.survey_url);
+            }
+            None => println!("the database already has a catalog; demo data not loaded"),
+        }
+    }
+    println!(
+        "mashov is listening on {base_url} (database: {:?})",
+        state.settings.backend
+    );
+    let state = actix_web::web::Data::new(state);
+    actix_web::rt::System::new()
+        .block_on(async move {
+            let server = startup::run(state, listener)?;
+            server.await
+        })
+        .map_err(|e| fail(1, e))?;
+    Ok(())
+}

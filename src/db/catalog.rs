@@ -1,0 +1,89 @@
+//! Departments and services. Upserts are update-then-insert (the multi-backend connection has
+//! no ON CONFLICT); callers run them inside one write transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{departments, services};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = departments)]
+pub struct DepartmentRow {
+    pub code: String,
+    pub name: String,
+    pub names_i18n: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    pub code: String,
+    pub department_code: String,
+    pub name: String,
+    pub names_i18n: String,
+    pub sla_days: i32,
+    pub audience: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts or updates by code; returns true when the department was new.
+pub fn upsert_department(conn: &mut DbConnection, row: &DepartmentRow) -> QueryResult<bool> {
+    let updated = diesel::update(departments::table.find(&row.code))
+        .set((
+            departments::name.eq(&row.name),
+            departments::names_i18n.eq(&row.names_i18n),
+            departments::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(departments::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(updated == 0)
+}
+
+/// Inserts or updates by code; returns true when the service was new.
+pub fn upsert_service(conn: &mut DbConnection, row: &ServiceRow) -> QueryResult<bool> {
+    let updated = diesel::update(services::table.find(&row.code))
+        .set((
+            services::department_code.eq(&row.department_code),
+            services::name.eq(&row.name),
+            services::names_i18n.eq(&row.names_i18n),
+            services::sla_days.eq(row.sla_days),
+            services::audience.eq(&row.audience),
+            services::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(services::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(updated == 0)
+}
+
+/// True when the code names a service for that audience (`residents` or `employees`).
+pub fn service_serves(conn: &mut DbConnection, code: &str, audience: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        services::table
+            .filter(services::code.eq(code))
+            .filter(services::audience.eq(audience)),
+    ))
+    .get_result(conn)
+}
+
+pub fn all_services(conn: &mut DbConnection) -> QueryResult<Vec<ServiceRow>> {
+    services::table
+        .order(services::code.asc())
+        .select(ServiceRow::as_select())
+        .load(conn)
+}
+
+pub fn count_departments(conn: &mut DbConnection) -> QueryResult<i64> {
+    departments::table.count().get_result(conn)
+}

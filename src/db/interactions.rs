@@ -1,0 +1,122 @@
+//! Interactions and their one-time invitations.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{interactions, invitations, services};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = interactions)]
+pub struct InteractionRow {
+    pub id: String,
+    pub external_id: String,
+    pub audience: String,
+    pub service_code: String,
+    pub channel: Option<String>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub closed_at: NaiveDateTime,
+    pub resolution: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_name: Option<String>,
+    pub language: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct InvitationRow {
+    pub id: String,
+    pub interaction_id: String,
+    pub survey_id: String,
+    pub token_hash: String,
+    pub language: String,
+    pub expires_at: NaiveDateTime,
+    pub answered_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// What the survey page needs about an invitation, in one query.
+#[derive(Debug, Clone, Queryable)]
+pub struct InvitationView {
+    pub invitation_id: String,
+    pub survey_id: String,
+    pub language: String,
+    pub expires_at: NaiveDateTime,
+    pub answered_at: Option<NaiveDateTime>,
+    pub audience: String,
+    pub channel: Option<String>,
+    pub closed_at: NaiveDateTime,
+    pub service_code: String,
+    pub service_name: String,
+    pub service_names_i18n: String,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    interaction: &InteractionRow,
+    invitation: &InvitationRow,
+) -> QueryResult<()> {
+    diesel::insert_into(interactions::table)
+        .values(interaction)
+        .execute(conn)?;
+    diesel::insert_into(invitations::table)
+        .values(invitation)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The interaction with this external id and its invitation, if it was already reported.
+pub fn find_by_external_id(
+    conn: &mut DbConnection,
+    external_id: &str,
+) -> QueryResult<Option<(InteractionRow, InvitationRow)>> {
+    interactions::table
+        .inner_join(invitations::table)
+        .filter(interactions::external_id.eq(external_id))
+        .select((InteractionRow::as_select(), InvitationRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_view_by_token_hash(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<InvitationView>> {
+    invitations::table
+        .inner_join(interactions::table.inner_join(services::table))
+        .filter(invitations::token_hash.eq(token_hash))
+        .select((
+            invitations::id,
+            invitations::survey_id,
+            invitations::language,
+            invitations::expires_at,
+            invitations::answered_at,
+            interactions::audience,
+            interactions::channel,
+            interactions::closed_at,
+            services::code,
+            services::name,
+            services::names_i18n,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Marks an open invitation answered. Touches one row only if it was still unanswered and not
+/// expired: the statement itself is the guard against double and late submissions.
+pub fn mark_answered(
+    conn: &mut DbConnection,
+    invitation_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::answered_at.is_null())
+            .filter(invitations::expires_at.gt(now)),
+    )
+    .set(invitations::answered_at.eq(now))
+    .execute(conn)
+}

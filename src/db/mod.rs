@@ -1,0 +1,13 @@
+//! The only code that knows diesel: the two-backend connection, its pool, migrations and the
+//! query functions, one file per table group.
+
+pub mod api_keys;
+pub mod catalog;
+pub mod connection;
+pub mod interactions;
+pub mod migrations;
+pub mod responses;
+pub mod schema;
+pub mod surveys;
+
+pub use connection::{write_transaction, Backend, DbConnection, DbError, DbPool, PooledConn};

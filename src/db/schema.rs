@@ -1,0 +1,116 @@
+// Written by hand to match both migration folders; only types both backends share.
+
+diesel::table! {
+    departments (code) {
+        code -> Text,
+        name -> Text,
+        names_i18n -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (code) {
+        code -> Text,
+        department_code -> Text,
+        name -> Text,
+        names_i18n -> Text,
+        sla_days -> Integer,
+        audience -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    surveys (id) {
+        id -> Text,
+        survey_key -> Text,
+        version -> Integer,
+        audience -> Text,
+        definition -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    interactions (id) {
+        id -> Text,
+        external_id -> Text,
+        audience -> Text,
+        service_code -> Text,
+        channel -> Nullable<Text>,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Timestamp,
+        resolution -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        language -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        interaction_id -> Text,
+        survey_id -> Text,
+        token_hash -> Text,
+        language -> Text,
+        expires_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Text,
+        invitation_id -> Nullable<Text>,
+        survey_id -> Text,
+        audience -> Text,
+        service_code -> Text,
+        channel -> Nullable<Text>,
+        language -> Text,
+        submitted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    answers (response_id, question_id) {
+        response_id -> Text,
+        question_id -> Text,
+        int_value -> Nullable<Integer>,
+        text_value -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(services -> departments (department_code));
+diesel::joinable!(interactions -> services (service_code));
+diesel::joinable!(invitations -> interactions (interaction_id));
+diesel::joinable!(invitations -> surveys (survey_id));
+diesel::joinable!(responses -> surveys (survey_id));
+diesel::joinable!(answers -> responses (response_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    departments,
+    services,
+    api_keys,
+    surveys,
+    interactions,
+    invitations,
+    responses,
+    answers,
+);

@@ -1,0 +1,12 @@
+//! Pure types and rules: no actix, no diesel, no I/O. Everything past an HTTP handler or a CLI
+//! parser holds these checked types, never raw strings.
+
+pub mod catalog;
+pub mod interaction;
+pub mod language;
+pub mod secret;
+pub mod survey;
+pub mod token;
+
+/// Field name → why it was refused; a `BTreeMap` so that errors come out in a stable order.
+pub type FieldErrors = std::collections::BTreeMap<String, String>;

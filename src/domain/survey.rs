@@ -1,0 +1,424 @@
+//! Surveys and their questions, and the rules that turn a submitted form into answers.
+//!
+//! A survey version is immutable once stored: changing a questionnaire stores a new version, so
+//! that every answer keeps the meaning it was given.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::RangeInclusive;
+
+use serde::{Deserialize, Serialize};
+
+use super::language::Language;
+
+/// A text in every language mashov speaks.
+pub type Localized = BTreeMap<Language, String>;
+
+/// The kinds of question a survey can ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionType {
+    /// 1–5 satisfaction or agreement.
+    Rating,
+    /// 0–10 likelihood to recommend.
+    Nps,
+    /// 1–7 customer effort ("the city made it easy for me").
+    Effort,
+    YesNo,
+    SingleChoice,
+    MultiChoice,
+    Text,
+}
+
+impl QuestionType {
+    /// The numeric range of a scale question.
+    pub fn scale(self) -> Option<RangeInclusive<i32>> {
+        match self {
+            QuestionType::Rating => Some(1..=5),
+            QuestionType::Nps => Some(0..=10),
+            QuestionType::Effort => Some(1..=7),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: Localized,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    #[serde(default)]
+    pub required: bool,
+    pub text: Localized,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Localized>,
+    /// The meaning of a scale's lowest point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<Localized>,
+    /// The meaning of a scale's highest point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<Localized>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+}
+
+impl Question {
+    fn max_text(&self) -> usize {
+        self.max_length.unwrap_or(DEFAULT_TEXT_MAX)
+    }
+}
+
+const DEFAULT_TEXT_MAX: usize = 2000;
+
+/// A questionnaire as stored in `surveys.definition`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurveyDefinition {
+    pub key: String,
+    pub audience: String,
+    pub questions: Vec<Question>,
+}
+
+impl SurveyDefinition {
+    /// Parses and checks a definition; a survey that fails here is never stored or shown.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let def: SurveyDefinition =
+            serde_json::from_str(text).map_err(|e| format!("survey definition: {e}"))?;
+        def.check()?;
+        Ok(def)
+    }
+
+    /// The canonical JSON stored in the database (stable, so a change is detectable).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.questions.is_empty() {
+            return Err("a survey needs at least one question".into());
+        }
+        let mut ids = HashSet::new();
+        for q in &self.questions {
+            let id_ok = !q.id.is_empty()
+                && q.id.len() <= 40
+                && q.id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !id_ok || !ids.insert(q.id.as_str()) {
+                return Err(format!("question id {:?} is malformed or repeated", q.id));
+            }
+            let mut texts = vec![&q.text];
+            texts.extend(q.hint.iter().chain(q.low.iter()).chain(q.high.iter()));
+            texts.extend(q.options.iter().map(|o| &o.label));
+            for t in texts {
+                if Language::ALL
+                    .iter()
+                    .any(|l| t.get(l).is_none_or(|s| s.is_empty()))
+                {
+                    return Err(format!("question {:?} lacks a text in some language", q.id));
+                }
+            }
+            let is_choice = matches!(
+                q.kind,
+                QuestionType::SingleChoice | QuestionType::MultiChoice
+            );
+            let values: HashSet<_> = q.options.iter().map(|o| o.value.as_str()).collect();
+            if is_choice && (q.options.len() < 2 || values.len() != q.options.len()) {
+                return Err(format!("question {:?} needs distinct options", q.id));
+            }
+            if !is_choice && !q.options.is_empty() {
+                return Err(format!("question {:?} cannot have options", q.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One stored answer value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerValue {
+    /// A scale point, or 1/0 for yes/no.
+    Int(i32),
+    /// A choice's value, several joined by commas, or free text.
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub question_id: String,
+    pub value: AnswerValue,
+}
+
+/// Why one question's answer was refused; `code()` names the message in the locale files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerProblem {
+    Required,
+    Invalid,
+    TooLong,
+    Repeated,
+}
+
+impl AnswerProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            AnswerProblem::Required => "required",
+            AnswerProblem::Invalid => "invalid",
+            AnswerProblem::TooLong => "too_long",
+            AnswerProblem::Repeated => "repeated",
+        }
+    }
+}
+
+/// Question id → what is wrong with its answer, in question order.
+pub type AnswerProblems = Vec<(String, AnswerProblem)>;
+
+/// Turns submitted form pairs into answers, checking each against its question. Fields that
+/// name no question are ignored; a single-valued question sent twice is refused.
+pub fn parse_answers(
+    def: &SurveyDefinition,
+    form: &[(String, String)],
+) -> Result<Vec<Answer>, AnswerProblems> {
+    let mut answers = Vec::new();
+    let mut problems = AnswerProblems::new();
+    for q in &def.questions {
+        let values: Vec<&str> = form
+            .iter()
+            .filter(|(k, _)| *k == q.id)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        match parse_one(q, &values) {
+            Ok(Some(value)) => answers.push(Answer {
+                question_id: q.id.clone(),
+                value,
+            }),
+            Ok(None) if q.required => problems.push((q.id.clone(), AnswerProblem::Required)),
+            Ok(None) => {}
+            Err(p) => problems.push((q.id.clone(), p)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(answers)
+    } else {
+        Err(problems)
+    }
+}
+
+fn parse_one(q: &Question, values: &[&str]) -> Result<Option<AnswerValue>, AnswerProblem> {
+    let present: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if q.kind == QuestionType::MultiChoice {
+        let mut chosen: Vec<&str> = Vec::new();
+        for v in &present {
+            if !q.options.iter().any(|o| o.value == *v) {
+                return Err(AnswerProblem::Invalid);
+            }
+            if !chosen.contains(v) {
+                chosen.push(v);
+            }
+        }
+        return Ok((!chosen.is_empty()).then(|| AnswerValue::Text(chosen.join(","))));
+    }
+    if present.len() > 1 {
+        return Err(AnswerProblem::Repeated);
+    }
+    let Some(value) = present.first().copied() else {
+        return Ok(None);
+    };
+    match q.kind {
+        QuestionType::Text => {
+            let clean = clean_text(value);
+            if clean.is_empty() {
+                Ok(None)
+            } else if clean.chars().count() > q.max_text() {
+                Err(AnswerProblem::TooLong)
+            } else {
+                Ok(Some(AnswerValue::Text(clean)))
+            }
+        }
+        QuestionType::YesNo => match value {
+            "yes" => Ok(Some(AnswerValue::Int(1))),
+            "no" => Ok(Some(AnswerValue::Int(0))),
+            _ => Err(AnswerProblem::Invalid),
+        },
+        QuestionType::SingleChoice => q
+            .options
+            .iter()
+            .find(|o| o.value == value)
+            .map(|o| Some(AnswerValue::Text(o.value.clone())))
+            .ok_or(AnswerProblem::Invalid),
+        _ => {
+            let range = q.kind.scale().ok_or(AnswerProblem::Invalid)?;
+            match value.parse::<i32>() {
+                Ok(n) if range.contains(&n) => Ok(Some(AnswerValue::Int(n))),
+                _ => Err(AnswerProblem::Invalid),
+            }
+        }
+    }
+}
+
+/// Browsers send new lines as CRLF; NUL and other control characters are dropped (PostgreSQL
+/// refuses NUL in text, and none of them belongs in a comment).
+fn clean_text(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// The standard post-interaction questionnaire for residents.
+pub const RESIDENT_DEFAULT: &str =
+    include_str!("../../templates/surveys/resident_post_interaction.json");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def() -> SurveyDefinition {
+        SurveyDefinition::from_json(RESIDENT_DEFAULT).expect("the default survey is valid")
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_default_resident_survey_is_short_and_starts_with_required_overall_satisfaction() {
+        let d = def();
+        assert!(d.questions.len() <= 6);
+        assert_eq!(d.questions[0].id, "overall");
+        assert!(d.questions[0].required);
+        assert_eq!(d.questions[0].kind, QuestionType::Rating);
+        assert!(d.questions.iter().any(|q| q.kind == QuestionType::Effort));
+        assert!(d.questions.iter().any(|q| q.id == "contact_consent"));
+        let comment = d.questions.iter().find(|q| q.kind == QuestionType::Text);
+        assert_eq!(comment.and_then(|q| q.max_length), Some(2000));
+        assert!(!d.questions.iter().any(|q| q.kind == QuestionType::Nps));
+    }
+
+    #[test]
+    fn a_full_answer_parses_and_unknown_fields_are_ignored() {
+        let answers = parse_answers(
+            &def(),
+            &form(&[
+                ("overall", "4"),
+                ("resolved", "partially"),
+                ("effort", "7"),
+                ("professionalism", "1"),
+                ("comment", "  תודה\r\nרבה  "),
+                ("contact_consent", "yes"),
+                ("evil", "<script>"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(answers.len(), 6);
+        assert_eq!(answers[0].value, AnswerValue::Int(4));
+        assert_eq!(answers[4].value, AnswerValue::Text("תודה\nרבה".into()));
+        assert_eq!(answers[5].value, AnswerValue::Int(1));
+    }
+
+    #[test]
+    fn the_overall_question_is_required_and_optional_ones_may_be_empty() {
+        let problems = parse_answers(&def(), &form(&[("comment", "")])).expect_err("invalid");
+        assert_eq!(
+            problems,
+            vec![("overall".to_string(), AnswerProblem::Required)]
+        );
+        let answers = parse_answers(&def(), &form(&[("overall", "1")])).expect("valid");
+        assert_eq!(answers.len(), 1);
+    }
+
+    #[test]
+    fn out_of_range_repeated_unknown_and_overlong_answers_are_each_named() {
+        let long = "א".repeat(2001);
+        let problems = parse_answers(
+            &def(),
+            &form(&[
+                ("overall", "6"),
+                ("effort", "3"),
+                ("effort", "4"),
+                ("resolved", "maybe"),
+                ("professionalism", "1.5"),
+                ("comment", &long),
+                ("contact_consent", "perhaps"),
+            ]),
+        )
+        .expect_err("invalid");
+        let got: Vec<_> = problems.iter().map(|(q, p)| (q.as_str(), *p)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("overall", AnswerProblem::Invalid),
+                ("resolved", AnswerProblem::Invalid),
+                ("effort", AnswerProblem::Repeated),
+                ("professionalism", AnswerProblem::Invalid),
+                ("comment", AnswerProblem::TooLong),
+                ("contact_consent", AnswerProblem::Invalid),
+            ]
+        );
+    }
+
+    #[test]
+    fn exactly_2000_characters_are_accepted_and_control_characters_dropped() {
+        let text = format!("{}\u{0}", "ب".repeat(2000));
+        let answers =
+            parse_answers(&def(), &form(&[("overall", "5"), ("comment", &text)])).expect("valid");
+        assert_eq!(answers[1].value, AnswerValue::Text("ب".repeat(2000)));
+    }
+
+    #[test]
+    fn every_scale_point_is_accepted_and_its_neighbours_refused() {
+        for kind in [
+            QuestionType::Rating,
+            QuestionType::Nps,
+            QuestionType::Effort,
+        ] {
+            let range = kind.scale().expect("a scale");
+            let mut q = def().questions[0].clone();
+            q.kind = kind;
+            for n in range.clone() {
+                assert_eq!(
+                    parse_one(&q, &[&n.to_string()]),
+                    Ok(Some(AnswerValue::Int(n)))
+                );
+            }
+            for n in [range.start() - 1, range.end() + 1] {
+                assert_eq!(
+                    parse_one(&q, &[&n.to_string()]),
+                    Err(AnswerProblem::Invalid)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_definitions_are_refused() {
+        let mut d = def();
+        d.questions[1].id = d.questions[0].id.clone();
+        assert!(SurveyDefinition::from_json(&d.to_json()).is_err());
+        let mut d = def();
+        d.questions[0].text.remove(&Language::Ru);
+        assert!(SurveyDefinition::from_json(&d.to_json()).is_err());
+        assert!(SurveyDefinition::from_json("{}").is_err());
+    }
+
+    #[test]
+    fn the_canonical_json_round_trips() {
+        let d = def();
+        assert_eq!(SurveyDefinition::from_json(&d.to_json()).expect("valid"), d);
+    }
+}

@@ -1,0 +1,31 @@
+//! `POST /api/v1/interactions`: a CRM reports a closed request.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{authenticate, read_json, ApiError};
+use crate::services::interactions::{report, ReportContext, Reported};
+use crate::state::{with_conn, AppState};
+
+#[tracing::instrument(name = "api.interactions.create", skip_all)]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    authenticate(&state, &req).await?;
+    let body = read_json(payload).await?;
+    let reported = with_conn(&state, move |conn, st| {
+        let ctx = ReportContext {
+            key: &st.key,
+            base_url: &st.settings.base_url,
+            link_ttl: st.settings.link_ttl,
+            now: st.clock.now(),
+        };
+        report(conn, &ctx, &body).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(match reported {
+        Reported::Created(r) => HttpResponse::Created().json(r),
+        Reported::Existing(r) => HttpResponse::Ok().json(r),
+    })
+}

@@ -1,0 +1,59 @@
+//! The JSON integration API for CRMs: Bearer keys, JSON errors.
+
+pub mod error;
+pub mod interactions;
+pub mod openapi;
+
+use actix_web::{web, HttpRequest};
+
+use crate::services::api_keys;
+use crate::state::{with_conn, AppState};
+
+pub use error::ApiError;
+
+/// Largest JSON body the API reads.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/interactions", web::post().to(interactions::create))
+        .route("/openapi.json", web::get().to(openapi::document));
+}
+
+/// Checks `Authorization: Bearer KEY` against the active keys.
+pub async fn authenticate(state: &web::Data<AppState>, req: &HttpRequest) -> Result<(), ApiError> {
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, key) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| key.trim().to_string())
+        })
+        .filter(|k| !k.is_empty() && k.len() <= 256)
+        .ok_or(ApiError::Unauthorized)?;
+    let ok = with_conn(state, move |conn, _| {
+        api_keys::authenticate(conn, &presented)
+    })
+    .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// Reads a JSON body of at most [`MAX_BODY`] bytes.
+pub async fn read_json(payload: web::Payload) -> Result<serde_json::Value, ApiError> {
+    let bytes = match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
+            return Err(ApiError::BadRequest(format!(
+                "could not read the body: {e}"
+            )))
+        }
+        Err(_) => return Err(ApiError::TooLarge),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+}

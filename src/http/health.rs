@@ -1,0 +1,20 @@
+use actix_web::{web, HttpResponse};
+use diesel::connection::SimpleConnection;
+
+use crate::db::DbError;
+use crate::state::{with_conn, AppState};
+
+/// `200` when the database answers a query, `503` otherwise.
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let ok = with_conn(&state, |conn, _| {
+        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    })
+    .await;
+    match ok {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+        }
+    }
+}

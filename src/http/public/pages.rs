@@ -1,0 +1,356 @@
+//! Rendering of the public pages. The survey form is the same for every invitation of one survey
+//! version and language, so it is rendered once and cached; only the short introduction, which
+//! names the resident's service and date, is rendered per request.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde::Serialize;
+
+use crate::domain::language::Language;
+use crate::domain::survey::{AnswerProblems, Question, QuestionType};
+use crate::services::responses::OpenSurvey;
+use crate::state::AppState;
+use crate::templates::{PageMeta, TemplateError, Templates};
+
+/// Stands in for the introduction in the cached render; split out afterwards.
+const INTRO_SLOT: &str = "\u{1}mashov-intro-slot\u{1}";
+
+/// Rendered survey forms by (survey version, language): the HTML before and after the intro.
+#[derive(Default)]
+pub struct PageCache {
+    forms: RwLock<HashMap<(String, Language), Arc<(String, String)>>>,
+}
+
+#[derive(Serialize)]
+struct OptionView {
+    value: String,
+    label: String,
+    input_id: String,
+    checked: bool,
+    /// The meaning of a scale's end point, read out to screen readers.
+    extra: Option<String>,
+}
+
+#[derive(Serialize)]
+struct QuestionView {
+    id: String,
+    number: usize,
+    legend: String,
+    hint: Option<String>,
+    required: bool,
+    is_scale: bool,
+    is_choice: bool,
+    is_text: bool,
+    input_type: &'static str,
+    options: Vec<OptionView>,
+    low: Option<String>,
+    high: Option<String>,
+    text_value: String,
+    max_length: usize,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ErrorLink {
+    anchor: String,
+    question: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct SurveyContext<'a> {
+    #[serde(flatten)]
+    meta: PageMeta<'a>,
+    intro_html: String,
+    errors: Vec<ErrorLink>,
+    questions: Vec<QuestionView>,
+}
+
+#[derive(Serialize)]
+struct IntroContext<'a> {
+    t: &'a serde_json::Value,
+    service: String,
+    date: String,
+    date_iso: String,
+}
+
+#[derive(Serialize)]
+struct MessageContext<'a> {
+    #[serde(flatten)]
+    meta: PageMeta<'a>,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct NotFoundMessage {
+    lang: &'static str,
+    dir: &'static str,
+    title: String,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct NotFoundContext<'a> {
+    #[serde(flatten)]
+    meta: PageMeta<'a>,
+    messages: Vec<NotFoundMessage>,
+}
+
+fn localized(map: &BTreeMap<Language, String>, lang: Language) -> String {
+    map.get(&lang)
+        .or_else(|| map.get(&Language::He))
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn question_view(
+    t: &Templates,
+    lang: Language,
+    number: usize,
+    q: &Question,
+    values: &[(String, String)],
+    problems: &AnswerProblems,
+) -> QuestionView {
+    let chosen = |v: &str| values.iter().any(|(k, x)| *k == q.id && x == v);
+    let option = |value: String, label: String, extra: Option<String>| OptionView {
+        input_id: format!("{}-{}", q.id, value),
+        checked: chosen(&value),
+        value,
+        label,
+        extra,
+    };
+    let low = q.low.as_ref().map(|m| localized(m, lang));
+    let high = q.high.as_ref().map(|m| localized(m, lang));
+    let options = match q.kind {
+        QuestionType::Rating | QuestionType::Nps | QuestionType::Effort => {
+            let range = q.kind.scale().unwrap_or(1..=5);
+            let (first, last) = (*range.start(), *range.end());
+            range
+                .map(|n| {
+                    let extra = if n == first {
+                        low.clone()
+                    } else if n == last {
+                        high.clone()
+                    } else {
+                        None
+                    };
+                    option(n.to_string(), n.to_string(), extra)
+                })
+                .collect()
+        }
+        QuestionType::YesNo => vec![
+            option("yes".into(), t.text(lang, "survey.yes"), None),
+            option("no".into(), t.text(lang, "survey.no"), None),
+        ],
+        QuestionType::SingleChoice | QuestionType::MultiChoice => q
+            .options
+            .iter()
+            .map(|o| option(o.value.clone(), localized(&o.label, lang), None))
+            .collect(),
+        QuestionType::Text => Vec::new(),
+    };
+    let error = problems
+        .iter()
+        .find(|(id, _)| *id == q.id)
+        .map(|(_, p)| t.text(lang, &format!("errors.{}", p.code())));
+    QuestionView {
+        id: q.id.clone(),
+        number,
+        legend: localized(&q.text, lang),
+        hint: q.hint.as_ref().map(|m| localized(m, lang)),
+        required: q.required,
+        is_scale: q.kind.scale().is_some(),
+        is_choice: matches!(
+            q.kind,
+            QuestionType::YesNo | QuestionType::SingleChoice | QuestionType::MultiChoice
+        ),
+        is_text: q.kind == QuestionType::Text,
+        input_type: if q.kind == QuestionType::MultiChoice {
+            "checkbox"
+        } else {
+            "radio"
+        },
+        options,
+        low,
+        high,
+        text_value: if q.kind == QuestionType::Text {
+            values
+                .iter()
+                .find(|(k, _)| *k == q.id)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
+        max_length: q.max_length.unwrap_or(2000),
+        error,
+    }
+}
+
+fn render_form(
+    state: &AppState,
+    open: &OpenSurvey,
+    intro_html: String,
+    values: &[(String, String)],
+    problems: &AnswerProblems,
+) -> Result<String, TemplateError> {
+    let t = &state.templates;
+    let lang = open.language;
+    let questions: Vec<QuestionView> = open
+        .survey
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| question_view(t, lang, i + 1, q, values, problems))
+        .collect();
+    let errors = questions
+        .iter()
+        .filter_map(|q| {
+            let anchor = q
+                .options
+                .first()
+                .map_or_else(|| format!("f-{}", q.id), |o| o.input_id.clone());
+            Some(ErrorLink {
+                anchor,
+                question: q.legend.clone(),
+                message: q.error.clone()?,
+            })
+        })
+        .collect::<Vec<_>>();
+    let mut title = t.text(lang, "survey.title");
+    if !errors.is_empty() {
+        title = format!("{}{title}", t.text(lang, "survey.error_title_prefix"));
+    }
+    t.render(
+        "public/survey",
+        &SurveyContext {
+            meta: PageMeta::new(t, lang, title),
+            intro_html,
+            errors,
+            questions,
+        },
+    )
+}
+
+fn render_intro(state: &AppState, open: &OpenSurvey) -> Result<String, TemplateError> {
+    let inv = &open.invitation;
+    let names: BTreeMap<Language, String> =
+        serde_json::from_str(&inv.service_names_i18n).unwrap_or_default();
+    let service = names
+        .get(&open.language)
+        .cloned()
+        .unwrap_or_else(|| inv.service_name.clone());
+    let local = inv
+        .closed_at
+        .and_utc()
+        .with_timezone(&chrono_tz::Asia::Jerusalem);
+    state.templates.render(
+        "public/intro",
+        &IntroContext {
+            t: state.templates.strings(open.language),
+            service,
+            date: local.format("%d.%m.%Y").to_string(),
+            date_iso: local.format("%Y-%m-%d").to_string(),
+        },
+    )
+}
+
+/// The survey form as first shown: the cached form around a fresh introduction.
+pub fn survey_page(state: &AppState, open: &OpenSurvey) -> Result<String, TemplateError> {
+    let key = (open.survey_id.clone(), open.language);
+    let cached = state
+        .pages
+        .forms
+        .read()
+        .ok()
+        .and_then(|m| m.get(&key).cloned());
+    let parts = match cached {
+        Some(parts) => parts,
+        None => {
+            let html = render_form(state, open, INTRO_SLOT.to_string(), &[], &Vec::new())?;
+            let (head, tail) = html.split_once(INTRO_SLOT).ok_or_else(|| {
+                TemplateError::Template("public/survey".into(), "intro slot missing".into())
+            })?;
+            let parts = Arc::new((head.to_string(), tail.to_string()));
+            if let Ok(mut m) = state.pages.forms.write() {
+                m.insert(key, parts.clone());
+            }
+            parts
+        }
+    };
+    let intro = render_intro(state, open)?;
+    let mut page = String::with_capacity(parts.0.len() + intro.len() + parts.1.len());
+    page.push_str(&parts.0);
+    page.push_str(&intro);
+    page.push_str(&parts.1);
+    Ok(page)
+}
+
+/// The form again after a refused submission: the resident's answers kept, each problem named
+/// beside its question and in a summary at the top.
+pub fn survey_page_with_errors(
+    state: &AppState,
+    open: &OpenSurvey,
+    values: &[(String, String)],
+    problems: &AnswerProblems,
+) -> Result<String, TemplateError> {
+    let intro = render_intro(state, open)?;
+    render_form(state, open, intro, values, problems)
+}
+
+/// A short page with a title and a paragraph, both from the locale files.
+pub fn message_page(
+    state: &AppState,
+    lang: Language,
+    title_key: &str,
+    body_key: &str,
+) -> Result<String, TemplateError> {
+    let t = &state.templates;
+    t.render(
+        "public/message",
+        &MessageContext {
+            meta: PageMeta::new(t, lang, t.text(lang, title_key)),
+            body: t.text(lang, body_key),
+        },
+    )
+}
+
+/// The unknown-link page: the language is unknown, so it says so in all four.
+pub fn not_found_page(state: &AppState) -> Result<String, TemplateError> {
+    let t = &state.templates;
+    let messages = Language::ALL
+        .iter()
+        .map(|l| NotFoundMessage {
+            lang: l.code(),
+            dir: l.dir(),
+            title: t.text(*l, "not_found.title"),
+            body: t.text(*l, "not_found.body"),
+        })
+        .collect();
+    t.render(
+        "public/not_found",
+        &NotFoundContext {
+            meta: PageMeta::new(t, Language::He, t.text(Language::He, "not_found.title")),
+            messages,
+        },
+    )
+}
+
+/// An HTML answer that no cache keeps.
+pub fn html(status: StatusCode, rendered: Result<String, TemplateError>) -> HttpResponse {
+    match rendered {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "page rendering failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("500")
+        }
+    }
+}

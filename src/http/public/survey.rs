@@ -1,0 +1,112 @@
+//! `GET` and `POST /s/{token}`: open and answer a survey; `GET /thanks/{lang}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::pages::{html, message_page, not_found_page, survey_page, survey_page_with_errors};
+use crate::domain::language::Language;
+use crate::services::responses::{self, Closed, SurveyError};
+use crate::state::{with_conn, AppState};
+
+/// Largest form body read; a 2,000-character comment in any script fits well within it.
+const MAX_FORM: usize = 64 * 1024;
+
+#[tracing::instrument(name = "public.survey.show", skip_all)]
+pub async fn show(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let token = path.into_inner();
+    let opened = with_conn(&state, move |conn, st| {
+        responses::open(conn, &st.surveys, &token, st.clock.now())
+    })
+    .await;
+    match opened {
+        Ok(open) => html(StatusCode::OK, survey_page(&state, &open)),
+        Err(e) => error_page(&state, e, false),
+    }
+}
+
+#[tracing::instrument(name = "public.survey.submit", skip_all)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let bytes = match payload.to_bytes_limited(MAX_FORM).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return error_status(&state, StatusCode::BAD_REQUEST, "error.body"),
+        Err(_) => return error_status(&state, StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
+    };
+    let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
+        Ok(form) => form,
+        Err(_) => return error_status(&state, StatusCode::BAD_REQUEST, "error.body"),
+    };
+    let values = form.clone();
+    let stored = with_conn(&state, move |conn, st| {
+        responses::submit(conn, &st.surveys, &token, &form, st.clock.now())
+    })
+    .await;
+    match stored {
+        Ok(lang) => HttpResponse::SeeOther()
+            .insert_header(("Location", format!("/thanks/{}", lang.code())))
+            .insert_header(("Cache-Control", "no-store"))
+            .finish(),
+        Err(SurveyError::Invalid { open, problems }) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            survey_page_with_errors(&state, &open, &values, &problems),
+        ),
+        Err(e) => error_page(&state, e, true),
+    }
+}
+
+pub async fn thanks(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    match Language::parse(&path.into_inner()) {
+        Some(lang) => html(
+            StatusCode::OK,
+            message_page(&state, lang, "thanks.title", "thanks.body"),
+        ),
+        None => html(StatusCode::NOT_FOUND, not_found_page(&state)),
+    }
+}
+
+/// Maps every refusal to its status and page, in the resident's language where it is known.
+/// An answered link is `410` when opened and `409` when submitted again.
+fn error_page(state: &AppState, error: SurveyError, submitting: bool) -> HttpResponse {
+    match error {
+        SurveyError::NotFound => html(StatusCode::NOT_FOUND, not_found_page(state)),
+        SurveyError::Closed { closed, language } => {
+            let (status, title, body) = match closed {
+                Closed::Answered if submitting => (
+                    StatusCode::CONFLICT,
+                    "closed.answered_title",
+                    "closed.answered_body",
+                ),
+                Closed::Answered => (
+                    StatusCode::GONE,
+                    "closed.answered_title",
+                    "closed.answered_body",
+                ),
+                Closed::Expired => (
+                    StatusCode::GONE,
+                    "closed.expired_title",
+                    "closed.expired_body",
+                ),
+            };
+            html(status, message_page(state, language, title, body))
+        }
+        SurveyError::Invalid { open, .. } => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            survey_page_with_errors(state, &open, &[], &Vec::new()),
+        ),
+        SurveyError::Db(e) => {
+            tracing::error!(error = %e, "survey request failed");
+            error_status(state, StatusCode::SERVICE_UNAVAILABLE, "error.body")
+        }
+    }
+}
+
+fn error_status(state: &AppState, status: StatusCode, body_key: &str) -> HttpResponse {
+    html(
+        status,
+        message_page(state, Language::He, "error.title", body_key),
+    )
+}

@@ -1,0 +1,212 @@
+//! `serve --demo`: a plausible Israeli city on an empty database, built through the same use
+//! cases a CRM and residents go through, so that the demo shows real behaviour.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+use crate::db::{self, DbConnection, DbError};
+use crate::domain::catalog::parse_catalog;
+use crate::domain::secret::Secret;
+use crate::domain::token::ServerKey;
+
+use super::interactions::{report, ReportContext, ReportError, Reported};
+use super::responses::{submit, SurveyError};
+use super::surveys::SurveyCache;
+use super::{api_keys, catalog};
+
+const CATALOG: &str = include_str!("../../demo/catalog.csv");
+const COMMENTS: &str = include_str!("../../demo/comments.txt");
+
+/// What the demo loaded, and what a newcomer needs to try it.
+pub struct Demo {
+    pub api_key: Secret<String>,
+    pub survey_url: String,
+    pub interactions: usize,
+    pub responses: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo catalog: {0}")]
+    Catalog(String),
+    #[error("demo data: {0}")]
+    Data(String),
+    #[error(transparent)]
+    Db(DbError),
+}
+super::db_error_from!(DemoError);
+
+impl From<ReportError> for DemoError {
+    fn from(e: ReportError) -> Self {
+        DemoError::Data(e.to_string())
+    }
+}
+
+impl From<SurveyError> for DemoError {
+    fn from(e: SurveyError) -> Self {
+        DemoError::Data(e.to_string())
+    }
+}
+
+/// Loads the demo city when the database has no departments yet; `None` when it has some.
+pub fn load_if_empty(
+    conn: &mut DbConnection,
+    key: &ServerKey,
+    base_url: &str,
+    link_ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<Demo>, DemoError> {
+    if db::catalog::count_departments(conn)? > 0 {
+        return Ok(None);
+    }
+    let parsed = parse_catalog(CATALOG.as_bytes()).map_err(|errors| {
+        DemoError::Catalog(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    catalog::import(conn, &parsed, now)?;
+    let api_key =
+        api_keys::create(conn, "demo", now).map_err(|e| DemoError::Data(e.to_string()))?;
+
+    let comments: Vec<(bool, &str)> = COMMENTS
+        .lines()
+        .filter_map(|l| l.split_once('|'))
+        .map(|(sign, text)| (sign == "+", text))
+        .collect();
+    let services: Vec<(String, String)> = parsed
+        .services
+        .iter()
+        .map(|s| (s.code.clone(), s.department_code.clone()))
+        .collect();
+    let cache = SurveyCache::default();
+    let mut rng = StdRng::seed_from_u64(5786);
+    let channels = [
+        "phone", "web", "app", "walk_in", "email", "whatsapp", "chat",
+    ];
+    let languages = [("he", 70), ("ar", 15), ("ru", 10), ("en", 5)];
+    let (mut interactions, mut responses) = (0, 0);
+
+    for n in 0..360 {
+        let (service, department) = &services[rng.gen_range(0..services.len())];
+        // Each department has its own level of service, so that reports have something to show.
+        let quality = 0.45 + 0.05 * (department.len() % 9) as f64;
+        let closed_at = now - Duration::minutes(rng.gen_range(90..84 * 24 * 60));
+        let roll = rng.gen_range(0..100);
+        let mut cumulative = 0;
+        let language = languages
+            .iter()
+            .find(|(_, weight)| {
+                cumulative += weight;
+                roll < cumulative
+            })
+            .map_or("he", |(l, _)| *l);
+        let resolved = rng.gen_bool(quality);
+        let body = json!({
+            "external_id": format!("DEMO-{:06}", n + 1),
+            "audience": "resident",
+            "service_code": service,
+            "channel": channels[rng.gen_range(0..channels.len())],
+            "opened_at": (closed_at - Duration::hours(rng.gen_range(2..240))).to_rfc3339(),
+            "closed_at": closed_at.to_rfc3339(),
+            "resolution": if resolved { "resolved" } else { "not_resolved" },
+            "contact": {"email": format!("resident{}@example.org", n + 1), "language": language},
+        });
+        let reported_at = closed_at + Duration::minutes(5);
+        let ctx = ReportContext {
+            key,
+            base_url,
+            link_ttl,
+            now: reported_at,
+        };
+        let receipt = match report(conn, &ctx, &body)? {
+            Reported::Created(r) | Reported::Existing(r) => r,
+        };
+        interactions += 1;
+        let answered_at = reported_at + Duration::minutes(rng.gen_range(30..48 * 60));
+        if !rng.gen_bool(0.45) || answered_at >= now {
+            continue;
+        }
+        let score = |rng: &mut StdRng, max: i32| -> String {
+            let base = if rng.gen_bool(quality) {
+                max - rng.gen_range(0..2)
+            } else {
+                rng.gen_range(1..=max / 2)
+            };
+            base.clamp(1, max).to_string()
+        };
+        let overall = score(&mut rng, 5);
+        let mut form = vec![
+            ("overall".to_string(), overall.clone()),
+            (
+                "resolved".to_string(),
+                (if resolved {
+                    "resolved"
+                } else if rng.gen_bool(0.5) {
+                    "partially"
+                } else {
+                    "not_resolved"
+                })
+                .to_string(),
+            ),
+            ("effort".to_string(), score(&mut rng, 7)),
+            ("professionalism".to_string(), score(&mut rng, 5)),
+            (
+                "contact_consent".to_string(),
+                (if rng.gen_bool(0.3) { "yes" } else { "no" }).to_string(),
+            ),
+        ];
+        if rng.gen_bool(0.3) {
+            let happy = overall.parse::<i32>().unwrap_or(0) >= 4;
+            let pool: Vec<&str> = comments
+                .iter()
+                .filter(|(p, _)| *p == happy)
+                .map(|(_, t)| *t)
+                .collect();
+            if !pool.is_empty() {
+                form.push((
+                    "comment".to_string(),
+                    pool[rng.gen_range(0..pool.len())].to_string(),
+                ));
+            }
+        }
+        let token = receipt
+            .survey_url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        submit(conn, &cache, &token, &form, answered_at)?;
+        responses += 1;
+    }
+
+    let body = json!({
+        "external_id": "DEMO-OPEN-LINK",
+        "audience": "resident",
+        "service_code": services[0].0,
+        "channel": "phone",
+        "closed_at": (now - Duration::hours(1)).to_rfc3339(),
+        "resolution": "resolved",
+        "contact": {"language": "he"},
+    });
+    let ctx = ReportContext {
+        key,
+        base_url,
+        link_ttl,
+        now,
+    };
+    let survey_url = match report(conn, &ctx, &body)? {
+        Reported::Created(r) | Reported::Existing(r) => r.survey_url,
+    };
+    Ok(Some(Demo {
+        api_key,
+        survey_url,
+        interactions: interactions + 1,
+        responses,
+    }))
+}

@@ -1,0 +1,28 @@
+//! Use cases: each takes a connection, runs its rules and its writes in one transaction, and
+//! returns a typed outcome. No HTTP and no HTML here.
+
+pub mod api_keys;
+pub mod catalog;
+pub mod demo;
+pub mod interactions;
+pub mod responses;
+pub mod setup;
+pub mod surveys;
+
+/// Implements `From<diesel::result::Error>` for a service error that has a `Db(DbError)` arm,
+/// so that `?` and `write_transaction` work on it.
+macro_rules! db_error_from {
+    ($t:ty) => {
+        impl From<diesel::result::Error> for $t {
+            fn from(e: diesel::result::Error) -> Self {
+                <$t>::Db(crate::db::DbError::Query(e))
+            }
+        }
+        impl From<crate::db::DbError> for $t {
+            fn from(e: crate::db::DbError) -> Self {
+                <$t>::Db(e)
+            }
+        }
+    };
+}
+pub(crate) use db_error_from;

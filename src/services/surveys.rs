@@ -1,0 +1,58 @@
+//! Survey versions and the in-memory cache of their parsed definitions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{self, surveys::SurveyRow, DbConnection, DbError};
+use crate::domain::survey::{SurveyDefinition, RESIDENT_DEFAULT};
+
+/// The survey every resident interaction gets.
+pub const RESIDENT_SURVEY_KEY: &str = "resident.post_interaction";
+
+/// Stores each built-in questionnaire whose latest stored version differs from the shipped one,
+/// as a new version; stored versions are never edited.
+pub fn ensure_defaults(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<(), DbError> {
+    let def = SurveyDefinition::from_json(RESIDENT_DEFAULT).map_err(DbError::Migration)?;
+    db::write_transaction(conn, |conn| {
+        let latest = db::surveys::latest(conn, &def.key)?;
+        let json = def.to_json();
+        if latest.as_ref().is_some_and(|row| row.definition == json) {
+            return Ok(());
+        }
+        db::surveys::insert(
+            conn,
+            &SurveyRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                survey_key: def.key.clone(),
+                version: latest.map_or(1, |row| row.version + 1),
+                audience: def.audience.clone(),
+                definition: json,
+                created_at: now.naive_utc(),
+            },
+        )
+    })
+    .map_err(DbError::Query)
+}
+
+/// Parsed survey versions by id. Versions are immutable, so entries never go stale.
+#[derive(Default)]
+pub struct SurveyCache {
+    by_id: RwLock<HashMap<String, Arc<SurveyDefinition>>>,
+}
+
+impl SurveyCache {
+    pub fn get(&self, conn: &mut DbConnection, id: &str) -> Result<Arc<SurveyDefinition>, DbError> {
+        if let Some(def) = self.by_id.read().ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(def);
+        }
+        let row = db::surveys::find(conn, id)?;
+        let def =
+            Arc::new(SurveyDefinition::from_json(&row.definition).map_err(DbError::Migration)?);
+        if let Ok(mut m) = self.by_id.write() {
+            m.insert(id.to_string(), def.clone());
+        }
+        Ok(def)
+    }
+}

@@ -1,0 +1,66 @@
+//! Build the application state, bind, serve.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+
+use crate::clock::Clock;
+use crate::config::{ConfigError, Settings};
+use crate::db::{self, DbError};
+use crate::http;
+use crate::services;
+use crate::state::AppState;
+use crate::templates::{TemplateError, Templates};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Templates(#[from] TemplateError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+}
+
+/// Connects, migrates, loads the key and the templates.
+pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+    let pool = db::connection::build_pool(&settings.database_url, 16)?;
+    {
+        let mut conn = pool.get().map_err(DbError::Pool)?;
+        services::setup::migrate(&mut conn, clock.now())?;
+    }
+    let key = settings.server_key()?;
+    let templates = Templates::load()?;
+    Ok(AppState::new(pool, settings, key, templates, clock))
+}
+
+/// Starts serving on an already bound listener (port 0 in tests). Must run inside an actix
+/// system.
+pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(http::security_headers())
+            .wrap_fn(http::access_log)
+            .configure(http::configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        return HttpResponse::NotFound()
+            .json(serde_json::json!({"error": "not_found", "message": "no such endpoint"}));
+    }
+    http::public::pages::html(
+        actix_web::http::StatusCode::NOT_FOUND,
+        http::public::pages::not_found_page(&state),
+    )
+}

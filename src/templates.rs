@@ -1,0 +1,157 @@
+//! The handlebars registry and the translation files, both embedded in the binary so that it
+//! runs from any directory.
+
+use std::collections::HashMap;
+
+use handlebars::Handlebars;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::language::Language;
+
+/// Templates by name; each name is its path under `templates/` without `.hbs`.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "layouts/page",
+        include_str!("../templates/layouts/page.hbs"),
+    ),
+    (
+        "public/survey",
+        include_str!("../templates/public/survey.hbs"),
+    ),
+    (
+        "public/intro",
+        include_str!("../templates/public/intro.hbs"),
+    ),
+    (
+        "public/message",
+        include_str!("../templates/public/message.hbs"),
+    ),
+    (
+        "public/not_found",
+        include_str!("../templates/public/not_found.hbs"),
+    ),
+];
+
+const LOCALES: &[(Language, &str)] = &[
+    (Language::He, include_str!("../locales/he.json")),
+    (Language::Ar, include_str!("../locales/ar.json")),
+    (Language::En, include_str!("../locales/en.json")),
+    (Language::Ru, include_str!("../locales/ru.json")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template {0}: {1}")]
+    Template(String, String),
+    #[error("locale {0}: {1}")]
+    Locale(&'static str, String),
+    #[error("render: {0}")]
+    Render(#[from] handlebars::RenderError),
+}
+
+/// Templates and strings for every language.
+pub struct Templates {
+    hb: Handlebars<'static>,
+    strings: HashMap<Language, Value>,
+}
+
+impl Templates {
+    /// Compiles every template in strict mode (a missing field is an error, not an empty
+    /// string) and loads every locale.
+    pub fn load() -> Result<Templates, TemplateError> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.set_dev_mode(false);
+        for (name, text) in TEMPLATES {
+            hb.register_template_string(name, *text)
+                .map_err(|e| TemplateError::Template(name.to_string(), e.to_string()))?;
+        }
+        let mut strings = HashMap::new();
+        for (lang, text) in LOCALES {
+            let value: Value = serde_json::from_str(text)
+                .map_err(|e| TemplateError::Locale(lang.code(), e.to_string()))?;
+            strings.insert(*lang, value);
+        }
+        Ok(Templates { hb, strings })
+    }
+
+    /// The strings of one language.
+    pub fn strings(&self, lang: Language) -> &Value {
+        // Every language is loaded by `load`, so the fallback is never taken.
+        self.strings.get(&lang).unwrap_or(&Value::Null)
+    }
+
+    /// One string by its dotted path, such as `errors.required`.
+    pub fn text(&self, lang: Language, path: &str) -> String {
+        let mut v = self.strings(lang);
+        for part in path.split('.') {
+            v = &v[part];
+        }
+        v.as_str().unwrap_or(path).to_string()
+    }
+
+    pub fn render<T: Serialize>(&self, name: &str, data: &T) -> Result<String, TemplateError> {
+        Ok(self.hb.render(name, data)?)
+    }
+}
+
+/// Fields every page shares: `<html lang dir>`, the title and the language's strings.
+#[derive(Serialize)]
+pub struct PageMeta<'a> {
+    pub lang: &'static str,
+    pub dir: &'static str,
+    pub title: String,
+    pub t: &'a Value,
+}
+
+impl<'a> PageMeta<'a> {
+    pub fn new(templates: &'a Templates, lang: Language, title: String) -> Self {
+        PageMeta {
+            lang: lang.code(),
+            dir: lang.dir(),
+            title,
+            t: templates.strings(lang),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(prefix: &str, v: &Value, out: &mut Vec<String>) {
+        if let Value::Object(map) = v {
+            for (k, child) in map {
+                keys(&format!("{prefix}{k}."), child, out);
+            }
+        } else {
+            assert!(
+                v.as_str().is_some_and(|s| !s.is_empty()),
+                "{prefix} is empty"
+            );
+            out.push(prefix.to_string());
+        }
+    }
+
+    #[test]
+    fn every_locale_has_the_same_keys_and_no_empty_string() {
+        let t = Templates::load().expect("templates load");
+        let mut reference = Vec::new();
+        keys("", t.strings(Language::He), &mut reference);
+        reference.sort();
+        for lang in Language::ALL {
+            let mut got = Vec::new();
+            keys("", t.strings(lang), &mut got);
+            got.sort();
+            assert_eq!(got, reference, "{lang:?} differs from Hebrew");
+        }
+    }
+
+    #[test]
+    fn text_looks_up_dotted_paths() {
+        let t = Templates::load().expect("templates load");
+        assert_eq!(t.text(Language::En, "thanks.title"), "Thank you!");
+        assert_eq!(t.text(Language::En, "no.such.key"), "no.such.key");
+    }
+}
