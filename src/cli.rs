@@ -122,7 +122,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
                 ApikeyCommand::List => {
                     let keys = api_keys::list(&mut conn).map_err(|e| fail(1, e))?;
-                    println!("{:<32} {:<20} {}", "NAME", "CREATED (UTC)", "REVOKED (UTC)");
+                    println!("{:<32} {:<20} REVOKED (UTC)", "NAME", "CREATED (UTC)");
                     for k in keys {
                         let revoked = k.revoked_at.map_or_else(
                             || "-".to_string(),

@@ -13,6 +13,7 @@ use actix_web::web;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/healthz", web::head().to(health::healthz))
         .service(web::scope("/api/v1").configure(api::configure))
         .configure(public::configure);
 }

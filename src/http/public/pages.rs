@@ -18,10 +18,13 @@ use crate::templates::{PageMeta, TemplateError, Templates};
 /// Stands in for the introduction in the cached render; split out afterwards.
 const INTRO_SLOT: &str = "\u{1}mashov-intro-slot\u{1}";
 
-/// Rendered survey forms by (survey version, language): the HTML before and after the intro.
+/// A rendered survey form: the HTML before and after the introduction.
+type FormParts = Arc<(String, String)>;
+
+/// Rendered survey forms by (survey version, language).
 #[derive(Default)]
 pub struct PageCache {
-    forms: RwLock<HashMap<(String, Language), Arc<(String, String)>>>,
+    forms: RwLock<HashMap<(String, Language), FormParts>>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,190 @@
+//! The `mashov` binary's commands, as an operator runs them.
+
+use std::process::{Command, Output};
+
+use crate::both_backends;
+use crate::helpers::{count, spawn_app, Kind, TestDb};
+use mashov::db::connection::Manager;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mashov");
+const HEADER: &str = "department_code,department_name,service_code,service_name,sla_days";
+
+fn mashov(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MASHOV_DATABASE_URL", &db.url)
+        .env("MASHOV_SECRET_FILE", db.dir.path().join("secret.key"))
+        .env("MASHOV_LOG", "warn")
+        .output()
+        .expect("run mashov")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn write(db: &TestDb, name: &str, bytes: &[u8]) -> String {
+    let path = db.dir.path().join(name);
+    std::fs::write(&path, bytes).expect("write file");
+    path.display().to_string()
+}
+
+fn services(db: &TestDb) -> i64 {
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    count(&mut conn, "SELECT COUNT(*) AS n FROM services")
+}
+
+both_backends!(
+    catalog_import_loads_updates_by_code_and_accepts_excel_files,
+    a_catalog_file_with_any_bad_row_is_refused_whole_with_line_numbers,
+    api_keys_are_printed_once_listed_without_secrets_and_revocable,
+);
+
+fn catalog_import_loads_updates_by_code_and_accepts_excel_files(kind: Kind) {
+    let Some(db) = TestDb::new(kind) else { return };
+    let file = write(&db, "c.csv", format!("{HEADER}\nsanitation,תברואה,sanitation.bins,פחים,5\n").as_bytes());
+    let o = mashov(&db, &["catalog", "import", &file]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("services: 1 added, 0 updated"), "{}", stdout(&o));
+    // Excel's "CSV UTF-8": a byte-order mark and CRLF line ends; one service renamed, one new.
+    let excel = format!(
+        "\u{feff}{HEADER},service_name_en\r\nsanitation,תברואה,sanitation.bins,החלפת פחים,4,Bins\r\nsanitation,תברואה,sanitation.new,חדש,2,New\r\n"
+    );
+    let file = write(&db, "excel.csv", excel.as_bytes());
+    let o = mashov(&db, &["catalog", "import", &file]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("services: 1 added, 1 updated"), "{}", stdout(&o));
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    let renamed = "SELECT COUNT(*) AS n FROM services WHERE code = 'sanitation.bins' AND name = 'החלפת פחים' AND sla_days = 4";
+    assert_eq!(count(&mut conn, renamed), 1);
+    assert_eq!(services(&db), 2);
+}
+
+fn a_catalog_file_with_any_bad_row_is_refused_whole_with_line_numbers(kind: Kind) {
+    let Some(db) = TestDb::new(kind) else { return };
+    assert!(mashov(&db, &["migrate"]).status.success());
+    let bad = format!(
+        "{HEADER}\nok,אגף,ok.one,שירות,3\nok,אגף,ok.two,שירות,soon\nBAD CODE,אגף,ok.three,שירות,3\nok,אגף,ok.one,כפול,3\n"
+    );
+    let file = write(&db, "bad.csv", bad.as_bytes());
+    let o = mashov(&db, &["catalog", "import", &file]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for line in ["line 3:", "line 4:", "line 5:"] {
+        assert!(err.contains(line), "{line} not in {err}");
+    }
+    assert!(err.contains("nothing was imported"));
+    assert_eq!(services(&db), 0, "nothing of the file was written");
+
+    let mut legacy = format!("{HEADER}\nok,").into_bytes();
+    legacy.extend_from_slice(&[0xE0, 0xE2, 0xF3]); // "אגף" in Windows-1255
+    legacy.extend_from_slice(b",ok.one,x,3\n");
+    for (name, bytes, expect) in [
+        ("empty.csv", Vec::new(), "empty"),
+        ("header.csv", b"code,name\nx,y\n".to_vec(), "header must start with"),
+        ("legacy.csv", legacy, "UTF-8"),
+        ("only-header.csv", HEADER.as_bytes().to_vec(), "no services"),
+    ] {
+        let file = write(&db, name, &bytes);
+        let o = mashov(&db, &["catalog", "import", &file]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        assert!(stderr(&o).contains(expect), "{name}: {}", stderr(&o));
+    }
+    let o = mashov(&db, &["catalog", "import", "/no/such/file.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read"));
+    assert_eq!(services(&db), 0);
+}
+
+fn api_keys_are_printed_once_listed_without_secrets_and_revocable(kind: Kind) {
+    let Some(app) = spawn_app(kind) else { return };
+    let db = &app.db;
+    let o = mashov(db, &["apikey", "create", "--name", "crm-prod"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let key = out.lines().last().expect("key line").trim().to_string();
+    assert!(key.starts_with("mashov_") && key.len() > 40, "{out}");
+    let again = mashov(db, &["apikey", "create", "--name", "crm-prod"]);
+    assert_eq!(again.status.code(), Some(1), "a second active key of one name is refused");
+    let list = stdout(&mashov(db, &["apikey", "list"]));
+    assert!(list.contains("crm-prod") && list.contains("test-crm"));
+    assert!(!list.contains(&key), "list never shows a key");
+
+    let body = app.interaction("CLI-KEY", "he").to_string();
+    let with_key = |k: &str| {
+        app.post_raw("/api/v1/interactions", "application/json", body.as_bytes(), Some(k)).status
+    };
+    assert_eq!(with_key(&key), 201);
+    let o = mashov(db, &["apikey", "revoke", "crm-prod"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(with_key(&key), 401, "revoked at once");
+    assert_eq!(mashov(db, &["apikey", "revoke", "crm-prod"]).status.code(), Some(1));
+    // The name is free again after revocation.
+    assert!(mashov(db, &["apikey", "create", "--name", "crm-prod"]).status.success());
+    let o = mashov(db, &["apikey", "create", "--name", ""]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn bad_settings_are_one_line_and_exit_code_2() {
+    let db = TestDb::new(Kind::Sqlite).expect("db");
+    for (key, value) in [
+        ("MASHOV_DATABASE_URL", "mysql://localhost/x"),
+        ("MASHOV_BIND", "localhost:http"),
+        ("MASHOV_BASE_URL", "javascript:alert(1)"),
+        ("MASHOV_LINK_TTL", "14 days"),
+    ] {
+        let o = Command::new(BIN)
+            .arg("migrate")
+            .env("MASHOV_DATABASE_URL", &db.url)
+            .env(key, value)
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(2), "{key}={value}");
+        let err = stderr(&o);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(key), "{err}");
+    }
+    let missing = db.dir.path().join("missing.toml");
+    let o = Command::new(BIN)
+        .args(["--config", missing.to_str().expect("utf-8"), "migrate"])
+        .env("MASHOV_DATABASE_URL", &db.url)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let o = Command::new(BIN).arg("no-such-command").output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error() {
+    let o = Command::new(BIN)
+        .arg("migrate")
+        .env("MASHOV_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("could not connect"), "{err}");
+    assert!(!err.contains("multiconnection"), "{err}");
+}
+
+#[test]
+fn a_config_file_sets_what_the_environment_does_not() {
+    let db = TestDb::new(Kind::Sqlite).expect("db");
+    let toml = db.dir.path().join("mashov.toml");
+    std::fs::write(&toml, format!("database_url = \"{}\"\n", db.url)).expect("write");
+    let o = Command::new(BIN)
+        .args(["--config", toml.to_str().expect("utf-8"), "migrate"])
+        .env_remove("MASHOV_DATABASE_URL")
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(db.dir.path().join("mashov.db").exists());
+}

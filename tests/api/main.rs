@@ -1,0 +1,10 @@
+//! Black-box tests over real HTTP, each story on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cli;
+mod durability;
+mod interactions;
+mod schema;
+mod survey;
