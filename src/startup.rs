@@ -33,9 +33,17 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         let mut conn = pool.get().map_err(DbError::Pool)?;
         services::setup::migrate(&mut conn, clock.now())?;
     }
+    let writer = match settings.backend {
+        db::Backend::Sqlite => Some(db::writer::Writer::start(
+            db::connection::Manager::new(&settings.database_url).map_err(DbError::Migration)?,
+        )?),
+        db::Backend::Postgres => None,
+    };
     let key = settings.server_key()?;
     let templates = Templates::load()?;
-    Ok(AppState::new(pool, settings, key, templates, clock))
+    Ok(AppState::new(
+        pool, writer, settings, key, templates, clock,
+    )?)
 }
 
 /// Starts serving on an already bound listener (port 0 in tests). Must run inside an actix

@@ -1,17 +1,38 @@
-//! What every request handler can reach, built once at start and shared through `web::Data`.
+//! What every request handler can reach, built once at start and shared through `web::Data`,
+//! and the two ways handlers reach the database.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use actix_web::web;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{DbConnection, DbError, DbPool};
+use crate::db::connection::Manager;
+use crate::db::writer::{Finish, Writer};
+use crate::db::{Backend, DbConnection, DbError, DbPool};
 use crate::domain::token::ServerKey;
 use crate::http::public::pages::PageCache;
 use crate::services::surveys::SurveyCache;
 use crate::templates::Templates;
 
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// One SQLite reader connection per worker thread and application.
+    static READERS: RefCell<HashMap<u64, DbConnection>> = RefCell::new(HashMap::new());
+}
+
 pub struct AppState {
+    /// Identifies this application's reader connections on worker threads.
+    id: u64,
     pub pool: DbPool,
+    /// SQLite only: the group-commit writer every write goes through, so that writers queue in
+    /// memory (not in SQLite's busy handler, which sleeps in milliseconds) and share fsyncs.
+    writer: Option<Writer>,
+    manager: Manager,
     pub settings: Settings,
     pub key: ServerKey,
     pub templates: Templates,
@@ -23,33 +44,89 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         pool: DbPool,
+        writer: Option<Writer>,
         settings: Settings,
         key: ServerKey,
         templates: Templates,
         clock: Arc<dyn Clock>,
-    ) -> Self {
-        AppState {
+    ) -> Result<Self, DbError> {
+        let manager = Manager::new(&settings.database_url).map_err(DbError::Migration)?;
+        Ok(AppState {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             pool,
+            writer,
+            manager,
             settings,
             key,
             templates,
             surveys: SurveyCache::default(),
             pages: PageCache::default(),
             clock,
-        }
+        })
     }
 }
 
-/// Runs blocking database work on actix's blocking pool with a pooled connection.
-pub async fn with_conn<T, E, F>(state: &actix_web::web::Data<AppState>, f: F) -> Result<T, E>
+/// Runs a read. On SQLite it runs right here on the worker thread, on that thread's own
+/// connection: a WAL read never waits for a writer and takes microseconds, less than handing it
+/// to another thread. On PostgreSQL (a network round trip) it goes to the blocking pool.
+pub async fn read<T, E, F>(state: &web::Data<AppState>, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection, &AppState) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    if state.settings.backend != Backend::Sqlite {
+        return blocking(state, state.pool.clone(), f).await;
+    }
+    READERS.with(|cell| {
+        let mut readers = cell.borrow_mut();
+        let conn = match readers.entry(state.id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(state.manager.open()?),
+        };
+        f(conn, state)
+    })
+}
+
+/// Runs work that writes. On SQLite it joins the writer's next group commit and its result is
+/// returned once that commit is durable; on PostgreSQL it runs on the blocking pool.
+pub async fn write<T, E, F>(state: &web::Data<AppState>, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection, &AppState) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let Some(writer) = &state.writer else {
+        return blocking(state, state.pool.clone(), f).await;
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+    let st = state.clone();
+    let queued = writer.submit(Box::new(move |conn: &mut DbConnection| -> Finish {
+        let result = f(conn, &st);
+        Box::new(move |commit_error: Option<&str>| {
+            let result = match commit_error {
+                None => result,
+                Some(e) => Err(E::from(DbError::Commit(e.to_string()))),
+            };
+            let _ = tx.send(result);
+        })
+    }));
+    if !queued {
+        return Err(E::from(DbError::Cancelled));
+    }
+    rx.await
+        .unwrap_or_else(|_| Err(E::from(DbError::Cancelled)))
+}
+
+async fn blocking<T, E, F>(state: &web::Data<AppState>, pool: DbPool, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection, &AppState) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
     let state = state.clone();
-    actix_web::web::block(move || {
-        let mut conn = state.pool.get().map_err(DbError::Pool)?;
+    web::block(move || {
+        let mut conn = pool.get().map_err(DbError::Pool)?;
         f(&mut conn, &state)
     })
     .await

@@ -55,6 +55,8 @@ pub enum DbError {
     Migration(String),
     #[error("the database worker was cancelled")]
     Cancelled,
+    #[error("the commit failed: {0}")]
+    Commit(String),
 }
 
 /// The r2d2 manager: establishes the right inner connection and applies per-connection settings.
@@ -135,7 +137,17 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    if matches!(conn, DbConnection::Postgres(_)) {
+    let nested = match conn {
+        DbConnection::Postgres(_) => true,
+        DbConnection::Sqlite(inner) => <AnsiTransactionManager as TransactionManager<
+            diesel::SqliteConnection,
+        >>::transaction_manager_status_mut(inner)
+        .transaction_depth()?
+        .is_some(),
+    };
+    // PostgreSQL, and SQLite inside a group commit's transaction: diesel's own (a savepoint
+    // when nested).
+    if nested {
         return conn.transaction(f);
     }
     if let DbConnection::Sqlite(inner) = conn {

@@ -9,5 +9,6 @@ pub mod migrations;
 pub mod responses;
 pub mod schema;
 pub mod surveys;
+pub mod writer;
 
 pub use connection::{write_transaction, Backend, DbConnection, DbError, DbPool, PooledConn};

@@ -2,11 +2,11 @@ use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 
 use crate::db::DbError;
-use crate::state::{with_conn, AppState};
+use crate::state::{read, AppState};
 
 /// `200` when the database answers a query, `503` otherwise.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = with_conn(&state, |conn, _| {
+    let ok = read(&state, |conn, _| {
         conn.batch_execute("SELECT 1").map_err(DbError::Query)
     })
     .await;

@@ -48,10 +48,18 @@ both_backends!(
 
 fn catalog_import_loads_updates_by_code_and_accepts_excel_files(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
-    let file = write(&db, "c.csv", format!("{HEADER}\nsanitation,תברואה,sanitation.bins,פחים,5\n").as_bytes());
+    let file = write(
+        &db,
+        "c.csv",
+        format!("{HEADER}\nsanitation,תברואה,sanitation.bins,פחים,5\n").as_bytes(),
+    );
     let o = mashov(&db, &["catalog", "import", &file]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("services: 1 added, 0 updated"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("services: 1 added, 0 updated"),
+        "{}",
+        stdout(&o)
+    );
     // Excel's "CSV UTF-8": a byte-order mark and CRLF line ends; one service renamed, one new.
     let excel = format!(
         "\u{feff}{HEADER},service_name_en\r\nsanitation,תברואה,sanitation.bins,החלפת פחים,4,Bins\r\nsanitation,תברואה,sanitation.new,חדש,2,New\r\n"
@@ -59,7 +67,11 @@ fn catalog_import_loads_updates_by_code_and_accepts_excel_files(kind: Kind) {
     let file = write(&db, "excel.csv", excel.as_bytes());
     let o = mashov(&db, &["catalog", "import", &file]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("services: 1 added, 1 updated"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("services: 1 added, 1 updated"),
+        "{}",
+        stdout(&o)
+    );
     let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
     let renamed = "SELECT COUNT(*) AS n FROM services WHERE code = 'sanitation.bins' AND name = 'החלפת פחים' AND sla_days = 4";
     assert_eq!(count(&mut conn, renamed), 1);
@@ -87,7 +99,11 @@ fn a_catalog_file_with_any_bad_row_is_refused_whole_with_line_numbers(kind: Kind
     legacy.extend_from_slice(b",ok.one,x,3\n");
     for (name, bytes, expect) in [
         ("empty.csv", Vec::new(), "empty"),
-        ("header.csv", b"code,name\nx,y\n".to_vec(), "header must start with"),
+        (
+            "header.csv",
+            b"code,name\nx,y\n".to_vec(),
+            "header must start with",
+        ),
         ("legacy.csv", legacy, "UTF-8"),
         ("only-header.csv", HEADER.as_bytes().to_vec(), "no services"),
     ] {
@@ -111,22 +127,37 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revocable(kind: Kind) {
     let key = out.lines().last().expect("key line").trim().to_string();
     assert!(key.starts_with("mashov_") && key.len() > 40, "{out}");
     let again = mashov(db, &["apikey", "create", "--name", "crm-prod"]);
-    assert_eq!(again.status.code(), Some(1), "a second active key of one name is refused");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "a second active key of one name is refused"
+    );
     let list = stdout(&mashov(db, &["apikey", "list"]));
     assert!(list.contains("crm-prod") && list.contains("test-crm"));
     assert!(!list.contains(&key), "list never shows a key");
 
     let body = app.interaction("CLI-KEY", "he").to_string();
     let with_key = |k: &str| {
-        app.post_raw("/api/v1/interactions", "application/json", body.as_bytes(), Some(k)).status
+        app.post_raw(
+            "/api/v1/interactions",
+            "application/json",
+            body.as_bytes(),
+            Some(k),
+        )
+        .status
     };
     assert_eq!(with_key(&key), 201);
     let o = mashov(db, &["apikey", "revoke", "crm-prod"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(with_key(&key), 401, "revoked at once");
-    assert_eq!(mashov(db, &["apikey", "revoke", "crm-prod"]).status.code(), Some(1));
+    assert_eq!(
+        mashov(db, &["apikey", "revoke", "crm-prod"]).status.code(),
+        Some(1)
+    );
     // The name is free again after revocation.
-    assert!(mashov(db, &["apikey", "create", "--name", "crm-prod"]).status.success());
+    assert!(mashov(db, &["apikey", "create", "--name", "crm-prod"])
+        .status
+        .success());
     let o = mashov(db, &["apikey", "create", "--name", ""]);
     assert_eq!(o.status.code(), Some(1));
 }
@@ -158,7 +189,10 @@ fn bad_settings_are_one_line_and_exit_code_2() {
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(2));
-    let o = Command::new(BIN).arg("no-such-command").output().expect("run");
+    let o = Command::new(BIN)
+        .arg("no-such-command")
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(2));
 }
 

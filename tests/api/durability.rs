@@ -52,7 +52,10 @@ fn start(db: &TestDb) -> Server {
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if ureq::get(&format!("{}/healthz", server.base)).call().is_ok() {
+        if ureq::get(&format!("{}/healthz", server.base))
+            .call()
+            .is_ok()
+        {
             return server;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -86,12 +89,22 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
     )
     .expect("csv");
     let port = free_port();
-    let o = command(&db, &["catalog", "import", csv.to_str().expect("utf-8")], port)
-        .output()
-        .expect("import");
+    let o = command(
+        &db,
+        &["catalog", "import", csv.to_str().expect("utf-8")],
+        port,
+    )
+    .output()
+    .expect("import");
     assert!(o.status.success());
-    let o = command(&db, &["apikey", "create", "--name", "crm"], port).output().expect("key");
-    let key = String::from_utf8_lossy(&o.stdout).lines().last().expect("key").to_string();
+    let o = command(&db, &["apikey", "create", "--name", "crm"], port)
+        .output()
+        .expect("key");
+    let key = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .last()
+        .expect("key")
+        .to_string();
 
     let mut server = start(&db);
     let closed = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
@@ -105,11 +118,21 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
     let url: serde_json::Value =
         serde_json::from_str(&r.into_string().expect("body")).expect("json");
     let url = url["survey_url"].as_str().expect("url").to_string();
-    let path = url.split_once("/s/").map(|(_, t)| format!("/s/{t}")).expect("path");
+    let path = url
+        .split_once("/s/")
+        .map(|(_, t)| format!("/s/{t}"))
+        .expect("path");
     let token = path.trim_start_matches("/s/").to_string();
 
     let agent = ureq::AgentBuilder::new().redirects(0).build();
-    assert_eq!(agent.get(&format!("{}{path}", server.base)).call().expect("page").status(), 200);
+    assert_eq!(
+        agent
+            .get(&format!("{}{path}", server.base))
+            .call()
+            .expect("page")
+            .status(),
+        200
+    );
     let form = serde_urlencoded::to_string(FULL_ANSWER).expect("form");
     let r = agent
         .post(&format!("{}{path}", server.base))
@@ -121,7 +144,10 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
 
     let mut restarted = start(&db);
     let r = agent.get(&format!("{}{path}", restarted.base)).call();
-    assert!(matches!(r, Err(ureq::Error::Status(410, _))), "the answered link is closed");
+    assert!(
+        matches!(r, Err(ureq::Error::Status(410, _))),
+        "the answered link is closed"
+    );
     let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 1);
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM answers"), 6);

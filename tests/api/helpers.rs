@@ -43,7 +43,8 @@ macro_rules! both_backends {
     )*};
 }
 
-pub const CATALOG: &str = "department_code,department_name,service_code,service_name,sla_days,service_name_en,audience\n\
+pub const CATALOG: &str =
+    "department_code,department_name,service_code,service_name,sla_days,service_name_en,audience\n\
 sanitation,אגף תברואה,sanitation.bulky-waste,פינוי פסולת גושית,3,Bulky waste pickup,\n\
 engineering,אגף הנדסה,engineering.hazard,מפגע בטיחותי,3,Safety hazard,residents\n\
 hostile,<b>אגף</b>,hostile.svc,\"<script>alert('x')</script> & \"\"שירות\"\"\",5,,\n\
@@ -182,7 +183,9 @@ impl Resp {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -209,7 +212,11 @@ fn into_resp(result: Result<ureq::Response, ureq::Error>) -> Resp {
         })
         .collect();
     let body = r.into_string().expect("body");
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl TestApp {
@@ -222,7 +229,9 @@ impl TestApp {
     }
 
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8], key: Option<&str>) -> Resp {
-        let mut req = agent().post(&self.url(path)).set("Content-Type", content_type);
+        let mut req = agent()
+            .post(&self.url(path))
+            .set("Content-Type", content_type);
         if let Some(k) = key {
             req = req.set("Authorization", &format!("Bearer {k}"));
         }
@@ -241,7 +250,12 @@ impl TestApp {
 
     pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Resp {
         let body = serde_urlencoded::to_string(pairs).expect("form");
-        self.post_raw(path, "application/x-www-form-urlencoded", body.as_bytes(), None)
+        self.post_raw(
+            path,
+            "application/x-www-form-urlencoded",
+            body.as_bytes(),
+            None,
+        )
     }
 
     /// A valid interaction body for a resident speaking `language`.
@@ -263,8 +277,13 @@ impl TestApp {
     pub fn new_survey_path(&self, external_id: &str, language: &str) -> String {
         let r = self.report(&self.interaction(external_id, language));
         assert_eq!(r.status, 201, "{}", r.body);
-        let url = r.json()["survey_url"].as_str().expect("survey_url").to_string();
-        url.strip_prefix(&self.address).expect("link on this app's origin").to_string()
+        let url = r.json()["survey_url"]
+            .as_str()
+            .expect("survey_url")
+            .to_string();
+        url.strip_prefix(&self.address)
+            .expect("link on this app's origin")
+            .to_string()
     }
 
     pub fn conn(&self) -> PooledConn {

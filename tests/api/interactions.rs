@@ -25,11 +25,16 @@ fn a_reported_interaction_gets_a_scheduled_link_stored_only_as_a_hash(kind: Kind
     assert_eq!(body["status"], "scheduled");
     assert!(body["id"].as_str().is_some_and(|s| !s.is_empty()));
     let url = body["survey_url"].as_str().expect("survey_url");
-    let token = url.strip_prefix(&format!("{}/s/", app.address)).expect("base URL + /s/");
+    let token = url
+        .strip_prefix(&format!("{}/s/", app.address))
+        .expect("base URL + /s/");
     assert!(token.len() >= 22, "at least 128 bits");
-    assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    let expires = chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().expect("expires_at"))
-        .expect("RFC 3339");
+    assert!(token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().expect("expires_at"))
+            .expect("RFC 3339");
     let days = (expires.with_timezone(&chrono::Utc) - app.clock.now()).num_hours() as f64 / 24.0;
     assert!((13.9..=14.0).contains(&days), "expires in {days} days");
 
@@ -42,7 +47,11 @@ fn a_reported_interaction_gets_a_scheduled_link_stored_only_as_a_hash(kind: Kind
     let leaked = format!(
         "SELECT COUNT(*) AS n FROM invitations WHERE token_hash LIKE '%{token}%' OR id LIKE '%{token}%'"
     );
-    assert_eq!(count(&mut conn, &leaked), 0, "the plain token is not stored");
+    assert_eq!(
+        count(&mut conn, &leaked),
+        0,
+        "the plain token is not stored"
+    );
 }
 
 fn the_same_external_id_again_answers_200_with_the_same_body(kind: Kind) {
@@ -55,7 +64,10 @@ fn the_same_external_id_again_answers_200_with_the_same_body(kind: Kind) {
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.json(), first.json());
     let mut conn = app.conn();
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"), 1);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
+        1
+    );
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM invitations"), 1);
 }
 
@@ -71,23 +83,36 @@ fn concurrent_retries_create_exactly_one_interaction(kind: Kind) {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
     });
     let created = results.iter().filter(|(s, _)| *s == 201).count();
     let repeated = results.iter().filter(|(s, _)| *s == 200).count();
     assert_eq!((created, repeated), (1, 11), "{results:?}");
-    let urls: std::collections::HashSet<_> =
-        results.iter().map(|(_, b)| b["survey_url"].to_string()).collect();
+    let urls: std::collections::HashSet<_> = results
+        .iter()
+        .map(|(_, b)| b["survey_url"].to_string())
+        .collect();
     assert_eq!(urls.len(), 1, "every retry got the same link");
     let mut conn = app.conn();
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"), 1);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
+        1
+    );
 }
 
 fn requests_without_a_valid_key_are_refused_with_401(kind: Kind) {
     let Some(app) = spawn_app(kind) else { return };
     let body = app.interaction("CRM-AUTH", "he").to_string();
     for key in [None, Some("wrong"), Some(""), Some(&*"x".repeat(5000))] {
-        let r = app.post_raw("/api/v1/interactions", "application/json", body.as_bytes(), key);
+        let r = app.post_raw(
+            "/api/v1/interactions",
+            "application/json",
+            body.as_bytes(),
+            key,
+        );
         assert_eq!(r.status, 401, "key {key:?}");
         assert_eq!(r.json()["error"], "unauthorized");
         assert_eq!(r.header("www-authenticate"), Some("Bearer"));
@@ -102,20 +127,34 @@ fn requests_without_a_valid_key_are_refused_with_401(kind: Kind) {
     mashov::services::api_keys::revoke(&mut conn, "test-crm", chrono::Utc::now()).expect("revoke");
     let r = app.report(&app.interaction("CRM-AUTH", "he"));
     assert_eq!(r.status, 401);
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"), 0);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
+        0
+    );
 }
 
 fn malformed_json_is_400_and_an_oversized_body_is_413(kind: Kind) {
     let Some(app) = spawn_app(kind) else { return };
     let key = Some(app.api_key.as_str());
-    for bad in [&b"{"[..], b"", b"not json", b"{\"external_id\": }", b"\xff\xfe{}"] {
+    for bad in [
+        &b"{"[..],
+        b"",
+        b"not json",
+        b"{\"external_id\": }",
+        b"\xff\xfe{}",
+    ] {
         let r = app.post_raw("/api/v1/interactions", "application/json", bad, key);
         assert_eq!(r.status, 400, "{:?}", String::from_utf8_lossy(bad));
         assert_eq!(r.json()["error"], "bad_request");
     }
     let mut big = app.interaction("CRM-BIG", "he");
     big["padding"] = json!("x".repeat(70 * 1024));
-    let r = app.post_raw("/api/v1/interactions", "application/json", big.to_string().as_bytes(), key);
+    let r = app.post_raw(
+        "/api/v1/interactions",
+        "application/json",
+        big.to_string().as_bytes(),
+        key,
+    );
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["error"], "payload_too_large");
     // Just under the limit is read (and then judged on its fields).
@@ -123,7 +162,10 @@ fn malformed_json_is_400_and_an_oversized_body_is_413(kind: Kind) {
     fits["padding"] = json!("x".repeat(60 * 1024));
     assert_eq!(app.report(&fits).status, 201);
     let mut conn = app.conn();
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"), 1);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
+        1
+    );
 }
 
 fn every_bad_field_is_named_in_one_422(kind: Kind) {
@@ -137,8 +179,16 @@ fn every_bad_field_is_named_in_one_422(kind: Kind) {
     assert_eq!(r.status, 422, "{}", r.body);
     let fields = r.json()["fields"].clone();
     for f in [
-        "external_id", "audience", "service_code", "channel", "opened_at", "closed_at",
-        "resolution", "contact.email", "contact.language", "contact.phone",
+        "external_id",
+        "audience",
+        "service_code",
+        "channel",
+        "opened_at",
+        "closed_at",
+        "resolution",
+        "contact.email",
+        "contact.language",
+        "contact.phone",
     ] {
         assert!(fields[f].is_string(), "{f} missing from {fields}");
     }
@@ -156,7 +206,10 @@ fn every_bad_field_is_named_in_one_422(kind: Kind) {
     assert_eq!(r.status, 422);
     assert!(r.json()["fields"]["service_code"].is_string());
     let mut conn = app.conn();
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"), 0);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
+        0
+    );
 }
 
 fn health_and_the_openapi_document_are_served(kind: Kind) {

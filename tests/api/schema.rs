@@ -43,7 +43,9 @@ fn columns(db: &TestDb) -> BTreeSet<(String, String)> {
 #[test]
 fn both_backends_get_the_same_tables_and_columns_and_migrate_is_idempotent() {
     let sqlite = TestDb::new(Kind::Sqlite).expect("sqlite");
-    let Some(pg) = TestDb::new(Kind::Postgres) else { return };
+    let Some(pg) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
     let a = columns(&sqlite);
     let b = columns(&pg);
     assert!(a.len() > 30, "{a:?}");

@@ -34,7 +34,11 @@ fn tags(html: &str, tag: &str) -> Vec<Vec<(String, String)>> {
             let mut attrs = Vec::new();
             let mut rest = inner;
             while let Some(eq) = rest.find("=\"") {
-                let name = rest[..eq].split_whitespace().last().unwrap_or("").to_string();
+                let name = rest[..eq]
+                    .split_whitespace()
+                    .last()
+                    .unwrap_or("")
+                    .to_string();
                 let after = &rest[eq + 2..];
                 let close = after.find('"').unwrap_or(after.len());
                 attrs.push((name, after[..close].to_string()));
@@ -51,7 +55,10 @@ fn tags(html: &str, tag: &str) -> Vec<Vec<(String, String)>> {
 }
 
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn the_page_speaks_the_residents_language_in_the_right_direction(kind: Kind) {
@@ -65,11 +72,16 @@ fn the_page_speaks_the_residents_language_in_the_right_direction(kind: Kind) {
         let path = app.new_survey_path(&format!("LANG-{lang}"), lang);
         let page = app.get(&path);
         assert_eq!(page.status, 200);
-        assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")));
+        assert!(page
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")));
         let html = &tags(&page.body, "html")[0];
         assert_eq!(attr(html, "lang"), Some(lang));
         assert_eq!(attr(html, "dir"), Some(dir));
-        assert!(page.body.contains(submit), "{lang} page lacks its submit label");
+        assert!(
+            page.body.contains(submit),
+            "{lang} page lacks its submit label"
+        );
         // The English page names the service by its English name, the others fall back to Hebrew.
         if lang == "en" {
             assert!(page.body.contains("Bulky waste pickup"));
@@ -122,7 +134,10 @@ fn the_page_is_accessible_small_and_self_contained(kind: Kind) {
         .iter()
         .filter(|c| attr(c, "name") == Some("overall"))
         .all(|c| attr(c, "type") == Some("radio")));
-    let effort = controls.iter().filter(|c| attr(c, "name") == Some("effort")).count();
+    let effort = controls
+        .iter()
+        .filter(|c| attr(c, "name") == Some("effort"))
+        .count();
     assert_eq!(effort, 7);
     assert!(!page.contains("<script"), "no JavaScript");
     assert!(!page.contains("src="), "no external resources");
@@ -141,7 +156,10 @@ fn opening_a_link_changes_nothing(kind: Kind) {
     assert_eq!(head.status(), 200);
     let mut conn = app.conn();
     assert_eq!(
-        count(&mut conn, "SELECT COUNT(*) AS n FROM invitations WHERE answered_at IS NOT NULL"),
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM invitations WHERE answered_at IS NOT NULL"
+        ),
         0
     );
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 0);
@@ -179,21 +197,42 @@ fn unknown_and_tampered_links_are_404(kind: Kind) {
 fn an_incomplete_answer_gets_422_with_errors_named_and_answers_kept(kind: Kind) {
     let Some(app) = spawn_app(kind) else { return };
     let path = app.new_survey_path("INCOMPLETE", "en");
-    let r = app.post_form(&path, &[("effort", "6"), ("comment", "Kept <verbatim> & safe")]);
+    let r = app.post_form(
+        &path,
+        &[("effort", "6"), ("comment", "Kept <verbatim> & safe")],
+    );
     assert_eq!(r.status, 422);
     let page = &r.body;
-    assert!(page.contains("class=\"summary\""), "an error summary at the top");
-    assert!(page.contains("href=\"#overall-1\""), "the summary links to the question");
-    assert!(page.contains("id=\"err-overall\""), "the error sits next to its question");
-    assert!(page.contains("aria-describedby=\"err-overall\""), "and is tied to it");
+    assert!(
+        page.contains("class=\"summary\""),
+        "an error summary at the top"
+    );
+    assert!(
+        page.contains("href=\"#overall-1\""),
+        "the summary links to the question"
+    );
+    assert!(
+        page.contains("id=\"err-overall\""),
+        "the error sits next to its question"
+    );
+    assert!(
+        page.contains("aria-describedby=\"err-overall\""),
+        "and is tied to it"
+    );
     assert!(page.contains("Please choose an answer to this question"));
     assert!(page.contains("<title>Error: "));
-    assert!(page.contains("Kept &lt;verbatim&gt; &amp; safe"), "the comment is kept, escaped");
+    assert!(
+        page.contains("Kept &lt;verbatim&gt; &amp; safe"),
+        "the comment is kept, escaped"
+    );
     let effort6 = tags(page, "input")
         .into_iter()
         .find(|a| attr(a, "id") == Some("effort-6"))
         .expect("effort-6");
-    assert!(attr(&effort6, "checked").is_some(), "the chosen point stays chosen");
+    assert!(
+        attr(&effort6, "checked").is_some(),
+        "the chosen point stays chosen"
+    );
     let mut conn = app.conn();
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 0);
     // The same link then takes a complete answer.
@@ -215,7 +254,10 @@ fn a_valid_answer_is_stored_once_then_the_link_is_closed(kind: Kind) {
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 1);
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM answers"), 6);
     assert_eq!(
-        count(&mut conn, "SELECT COUNT(*) AS n FROM answers WHERE question_id = 'overall' AND int_value = 4"),
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM answers WHERE question_id = 'overall' AND int_value = 4"
+        ),
         1
     );
     assert_eq!(
@@ -242,10 +284,20 @@ fn racing_submissions_store_exactly_one_answer(kind: Kind) {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
     });
-    assert_eq!(statuses.iter().filter(|s| **s == 303).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| [303, 409].contains(s)), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [303, 409].contains(s)),
+        "{statuses:?}"
+    );
     let mut conn = app.conn();
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 1);
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM answers"), 1);
@@ -256,7 +308,8 @@ fn an_expired_link_is_410_and_takes_no_answer(kind: Kind) {
     let path = app.new_survey_path("EXPIRED", "ar");
     app.clock.advance(chrono::Duration::days(13));
     assert_eq!(app.get(&path).status, 200, "still open on day 13");
-    app.clock.advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
+    app.clock
+        .advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
     let r = app.get(&path);
     assert_eq!(r.status, 410);
     assert!(r.body.contains("lang=\"ar\"") && r.body.contains("dir=\"rtl\""));
@@ -282,7 +335,9 @@ fn hostile_text_is_stored_verbatim_and_always_escaped(kind: Kind) {
     let r = app.post_form(&path, &[("comment", comment)]);
     assert_eq!(r.status, 422);
     assert!(!r.body.contains("</textarea><script>"));
-    assert!(r.body.contains("&lt;/textarea&gt;&lt;script&gt;alert(3)&lt;/script&gt;"));
+    assert!(r
+        .body
+        .contains("&lt;/textarea&gt;&lt;script&gt;alert(3)&lt;/script&gt;"));
     let mut answer = FULL_ANSWER.to_vec();
     answer.retain(|(k, _)| *k != "comment");
     answer.push(("comment", comment));
@@ -291,9 +346,13 @@ fn hostile_text_is_stored_verbatim_and_always_escaped(kind: Kind) {
     let invitation_id = single_invitation_id(&mut conn);
     let stored =
         mashov::db::responses::answers_for_invitation(&mut conn, &invitation_id).expect("answers");
-    let text = stored.iter().find(|a| a.question_id == "comment").and_then(|a| a.text_value.clone());
+    let text = stored
+        .iter()
+        .find(|a| a.question_id == "comment")
+        .and_then(|a| a.text_value.clone());
     assert_eq!(text.as_deref(), Some(comment), "stored verbatim");
-    let sql = "SELECT COUNT(*) AS n FROM interactions WHERE external_id = '<img src=x onerror=alert(1)>'";
+    let sql =
+        "SELECT COUNT(*) AS n FROM interactions WHERE external_id = '<img src=x onerror=alert(1)>'";
     assert_eq!(count(&mut conn, sql), 1);
 }
 
@@ -322,7 +381,12 @@ fn oversized_and_repeated_form_input_is_refused(kind: Kind) {
         let r = app.post_form(&path, &[("overall", bad)]);
         assert_eq!(r.status, 422, "overall={bad}");
     }
-    let r = app.post_raw(&path, "application/x-www-form-urlencoded", b"overall=%FF%FE&&&===", None);
+    let r = app.post_raw(
+        &path,
+        "application/x-www-form-urlencoded",
+        b"overall=%FF%FE&&&===",
+        None,
+    );
     assert_eq!(r.status, 422);
     let mut conn = app.conn();
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 0);

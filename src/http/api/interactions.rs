@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{authenticate, read_json, ApiError};
 use crate::services::interactions::{report, ReportContext, Reported};
-use crate::state::{with_conn, AppState};
+use crate::state::{write, AppState};
 
 #[tracing::instrument(name = "api.interactions.create", skip_all)]
 pub async fn create(
@@ -14,7 +14,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     authenticate(&state, &req).await?;
     let body = read_json(payload).await?;
-    let reported = with_conn(&state, move |conn, st| {
+    let reported = write(&state, move |conn, st| {
         let ctx = ReportContext {
             key: &st.key,
             base_url: &st.settings.base_url,

@@ -7,7 +7,7 @@ pub mod openapi;
 use actix_web::{web, HttpRequest};
 
 use crate::services::api_keys;
-use crate::state::{with_conn, AppState};
+use crate::state::{read, AppState};
 
 pub use error::ApiError;
 
@@ -33,7 +33,7 @@ pub async fn authenticate(state: &web::Data<AppState>, req: &HttpRequest) -> Res
         })
         .filter(|k| !k.is_empty() && k.len() <= 256)
         .ok_or(ApiError::Unauthorized)?;
-    let ok = with_conn(state, move |conn, _| {
+    let ok = read(state, move |conn, _| {
         api_keys::authenticate(conn, &presented)
     })
     .await?;

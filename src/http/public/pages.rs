@@ -15,16 +15,49 @@ use crate::services::responses::OpenSurvey;
 use crate::state::AppState;
 use crate::templates::{PageMeta, TemplateError, Templates};
 
-/// Stands in for the introduction in the cached render; split out afterwards.
-const INTRO_SLOT: &str = "\u{1}mashov-intro-slot\u{1}";
+/// Stand-ins for the per-invitation values in the cached render. Control characters survive
+/// HTML escaping unchanged and never occur in rendered text, so they mark the slots exactly.
+const SLOT_SERVICE: &str = "\u{1}service\u{1}";
+const SLOT_DATE: &str = "\u{1}date\u{1}";
+const SLOT_DATE_ISO: &str = "\u{1}date_iso\u{1}";
 
-/// A rendered survey form: the HTML before and after the introduction.
-type FormParts = Arc<(String, String)>;
+/// A piece of a cached survey page.
+enum Part {
+    Html(String),
+    Service,
+    Date,
+    DateIso,
+}
 
-/// Rendered survey forms by (survey version, language).
+/// Rendered survey pages by (survey version, language), cut at the slots.
 #[derive(Default)]
 pub struct PageCache {
-    forms: RwLock<HashMap<(String, Language), FormParts>>,
+    forms: RwLock<HashMap<(String, Language), Arc<Vec<Part>>>>,
+}
+
+/// Cuts a page rendered with slot markers into literal HTML and slots.
+fn cut(html: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('\u{1}') {
+        let marker_end = rest[start + 1..].find('\u{1}').map(|e| start + 1 + e + 1);
+        let Some(end) = marker_end else { break };
+        let slot = match &rest[start..end] {
+            SLOT_SERVICE => Part::Service,
+            SLOT_DATE => Part::Date,
+            SLOT_DATE_ISO => Part::DateIso,
+            _ => {
+                parts.push(Part::Html(rest[..end].to_string()));
+                rest = &rest[end..];
+                continue;
+            }
+        };
+        parts.push(Part::Html(rest[..start].to_string()));
+        parts.push(slot);
+        rest = &rest[end..];
+    }
+    parts.push(Part::Html(rest.to_string()));
+    parts
 }
 
 #[derive(Serialize)]
@@ -238,7 +271,9 @@ fn render_form(
     )
 }
 
-fn render_intro(state: &AppState, open: &OpenSurvey) -> Result<String, TemplateError> {
+/// The values the introduction names: the service (in the resident's language where the
+/// catalog has it) and the day the request was closed, in Israel.
+fn intro_values(open: &OpenSurvey) -> (String, String, String) {
     let inv = &open.invitation;
     let names: BTreeMap<Language, String> =
         serde_json::from_str(&inv.service_names_i18n).unwrap_or_default();
@@ -250,18 +285,31 @@ fn render_intro(state: &AppState, open: &OpenSurvey) -> Result<String, TemplateE
         .closed_at
         .and_utc()
         .with_timezone(&chrono_tz::Asia::Jerusalem);
+    (
+        service,
+        local.format("%d.%m.%Y").to_string(),
+        local.format("%Y-%m-%d").to_string(),
+    )
+}
+
+fn render_intro(
+    state: &AppState,
+    lang: Language,
+    (service, date, date_iso): (String, String, String),
+) -> Result<String, TemplateError> {
     state.templates.render(
         "public/intro",
         &IntroContext {
-            t: state.templates.strings(open.language),
+            t: state.templates.strings(lang),
             service,
-            date: local.format("%d.%m.%Y").to_string(),
-            date_iso: local.format("%Y-%m-%d").to_string(),
+            date,
+            date_iso,
         },
     )
 }
 
-/// The survey form as first shown: the cached form around a fresh introduction.
+/// The survey form as first shown. Rendered once per survey version and language; each request
+/// only fills in the escaped service name and date.
 pub fn survey_page(state: &AppState, open: &OpenSurvey) -> Result<String, TemplateError> {
     let key = (open.survey_id.clone(), open.language);
     let cached = state
@@ -273,22 +321,30 @@ pub fn survey_page(state: &AppState, open: &OpenSurvey) -> Result<String, Templa
     let parts = match cached {
         Some(parts) => parts,
         None => {
-            let html = render_form(state, open, INTRO_SLOT.to_string(), &[], &Vec::new())?;
-            let (head, tail) = html.split_once(INTRO_SLOT).ok_or_else(|| {
-                TemplateError::Template("public/survey".into(), "intro slot missing".into())
-            })?;
-            let parts = Arc::new((head.to_string(), tail.to_string()));
+            let slots = (
+                SLOT_SERVICE.to_string(),
+                SLOT_DATE.to_string(),
+                SLOT_DATE_ISO.to_string(),
+            );
+            let intro = render_intro(state, open.language, slots)?;
+            let html = render_form(state, open, intro, &[], &Vec::new())?;
+            let parts = Arc::new(cut(&html));
             if let Ok(mut m) = state.pages.forms.write() {
                 m.insert(key, parts.clone());
             }
             parts
         }
     };
-    let intro = render_intro(state, open)?;
-    let mut page = String::with_capacity(parts.0.len() + intro.len() + parts.1.len());
-    page.push_str(&parts.0);
-    page.push_str(&intro);
-    page.push_str(&parts.1);
+    let (service, date, date_iso) = intro_values(open);
+    let mut page = String::with_capacity(12 * 1024);
+    for part in parts.iter() {
+        match part {
+            Part::Html(html) => page.push_str(html),
+            Part::Service => page.push_str(&handlebars::html_escape(&service)),
+            Part::Date => page.push_str(&handlebars::html_escape(&date)),
+            Part::DateIso => page.push_str(&handlebars::html_escape(&date_iso)),
+        }
+    }
     Ok(page)
 }
 
@@ -300,7 +356,7 @@ pub fn survey_page_with_errors(
     values: &[(String, String)],
     problems: &AnswerProblems,
 ) -> Result<String, TemplateError> {
-    let intro = render_intro(state, open)?;
+    let intro = render_intro(state, open.language, intro_values(open))?;
     render_form(state, open, intro, values, problems)
 }
 

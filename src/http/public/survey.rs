@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use super::pages::{html, message_page, not_found_page, survey_page, survey_page_with_errors};
 use crate::domain::language::Language;
 use crate::services::responses::{self, Closed, SurveyError};
-use crate::state::{with_conn, AppState};
+use crate::state::{read, write, AppState};
 
 /// Largest form body read; a 2,000-character comment in any script fits well within it.
 const MAX_FORM: usize = 64 * 1024;
@@ -14,7 +14,7 @@ const MAX_FORM: usize = 64 * 1024;
 #[tracing::instrument(name = "public.survey.show", skip_all)]
 pub async fn show(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
-    let opened = with_conn(&state, move |conn, st| {
+    let opened = read(&state, move |conn, st| {
         responses::open(conn, &st.surveys, &token, st.clock.now())
     })
     .await;
@@ -41,7 +41,7 @@ pub async fn submit(
         Err(_) => return error_status(&state, StatusCode::BAD_REQUEST, "error.body"),
     };
     let values = form.clone();
-    let stored = with_conn(&state, move |conn, st| {
+    let stored = write(&state, move |conn, st| {
         responses::submit(conn, &st.surveys, &token, &form, st.clock.now())
     })
     .await;
