@@ -29,10 +29,13 @@ enum Part {
     DateIso,
 }
 
-/// Rendered survey pages by (survey version, language), cut at the slots.
+/// A rendered survey page cut at its slots.
+type CutPage = Arc<Vec<Part>>;
+
+/// Rendered survey pages by (survey version, language).
 #[derive(Default)]
 pub struct PageCache {
-    forms: RwLock<HashMap<(String, Language), Arc<Vec<Part>>>>,
+    forms: RwLock<HashMap<(String, Language), CutPage>>,
 }
 
 /// Cuts a page rendered with slot markers into literal HTML and slots.
