@@ -1,4 +1,8 @@
 //! Logging through `tracing`, to stderr, filtered by `MASHOV_LOG` (default `info`).
+//! (A queue to a background log thread was measured and was slower: waking that thread per line
+//! cost more than the write it saved.)
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -10,6 +14,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(true)
         .try_init();
 }

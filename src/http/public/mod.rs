@@ -6,9 +6,8 @@ pub mod survey;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // HEAD as GET: link checkers and previews use it; neither changes anything.
-    cfg.route("/s/{token}", web::get().to(survey::show))
-        .route("/s/{token}", web::head().to(survey::show))
-        .route("/s/{token}", web::post().to(survey::submit))
+    // `/s/TOKEN` is matched as a static prefix and cut by hand: a `{token}` segment would send
+    // every survey request through the router's regular expressions.
+    cfg.service(web::scope("/s").default_service(web::to(survey::dispatch)))
         .route("/thanks/{lang}", web::get().to(survey::thanks));
 }

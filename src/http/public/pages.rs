@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use chrono::Datelike;
 use serde::Serialize;
 
 use crate::domain::language::Language;
@@ -287,11 +288,13 @@ fn intro_values(open: &OpenSurvey) -> (String, String, String) {
     let local = inv
         .closed_at
         .and_utc()
-        .with_timezone(&chrono_tz::Asia::Jerusalem);
+        .with_timezone(&chrono_tz::Asia::Jerusalem)
+        .date_naive();
+    let (d, m, y) = (local.day(), local.month(), local.year());
     (
         service,
-        local.format("%d.%m.%Y").to_string(),
-        local.format("%Y-%m-%d").to_string(),
+        format!("{d:02}.{m:02}.{y}"),
+        format!("{y:04}-{m:02}-{d:02}"),
     )
 }
 

@@ -1,7 +1,7 @@
 //! `GET` and `POST /s/{token}`: open and answer a survey; `GET /thanks/{lang}`.
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::pages::{html, message_page, not_found_page, survey_page, survey_page_with_errors};
 use crate::domain::language::Language;
@@ -11,9 +11,28 @@ use crate::state::{read, write, AppState};
 /// Largest form body read; a 2,000-character comment in any script fits well within it.
 const MAX_FORM: usize = 64 * 1024;
 
+/// Routes `/s/{token}`: `GET` and `HEAD` show (link checkers and previews use `HEAD`; neither
+/// changes anything), `POST` submits.
+pub async fn dispatch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let token = match req.path().strip_prefix("/s/") {
+        Some(t) if !t.is_empty() && !t.contains('/') => t.to_string(),
+        _ => return html(StatusCode::NOT_FOUND, not_found_page(&state)),
+    };
+    match *req.method() {
+        Method::GET | Method::HEAD => show(state, token).await,
+        Method::POST => submit(state, token, payload).await,
+        _ => HttpResponse::MethodNotAllowed()
+            .insert_header(("Allow", "GET, HEAD, POST"))
+            .finish(),
+    }
+}
+
 #[tracing::instrument(name = "public.survey.show", skip_all)]
-pub async fn show(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
-    let token = path.into_inner();
+async fn show(state: web::Data<AppState>, token: String) -> HttpResponse {
     let opened = read(&state, move |conn, st| {
         responses::open(conn, &st.surveys, &token, st.clock.now())
     })
@@ -25,12 +44,7 @@ pub async fn show(state: web::Data<AppState>, path: web::Path<String>) -> HttpRe
 }
 
 #[tracing::instrument(name = "public.survey.submit", skip_all)]
-pub async fn submit(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> HttpResponse {
-    let token = path.into_inner();
+async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload) -> HttpResponse {
     let bytes = match payload.to_bytes_limited(MAX_FORM).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(_)) => return error_status(&state, StatusCode::BAD_REQUEST, "error.body"),
