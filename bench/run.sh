@@ -92,7 +92,7 @@ if [ "$which" = all ] || [ "$which" = postgres ]; then
   bench_backend postgres "$base/$db"
   psql "$base/$db" -qc "CREATE TABLE bench_commits (id bigserial PRIMARY KEY, note text NOT NULL)"
   echo "INSERT INTO bench_commits (note) VALUES ('x');" >"$work/commit.sql"
-  pgbench -n -q -f "$work/commit.sql" -c "$CONC" -j 2 -T "$DUR" "$base/$db" >"$work/pgbench.txt" 2>&1
+  pgbench -n -f "$work/commit.sql" -c "$CONC" -j 2 -T "$DUR" "$base/$db" >"$work/pgbench.txt" 2>&1
   row postgres "durable 1-row commits (pgbench -c $CONC)" \
     "$(awk '/^tps/ {printf "%.0f commits/s", $3}' "$work/pgbench.txt")"
 fi

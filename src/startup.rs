@@ -28,17 +28,16 @@ pub enum StartupError {
 
 /// Connects, migrates, loads the key and the templates.
 pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
-    let pool = db::connection::build_pool(&settings.database_url, 16)?;
+    // Requests read on their worker thread's own connection and write through the writer; the
+    // pool serves health checks, the CLI's and the tests' direct use.
+    let pool = db::connection::build_pool(&settings.database_url, 4)?;
     {
         let mut conn = pool.get().map_err(DbError::Pool)?;
         services::setup::migrate(&mut conn, clock.now())?;
     }
-    let writer = match settings.backend {
-        db::Backend::Sqlite => Some(db::writer::Writer::start(
-            db::connection::Manager::new(&settings.database_url).map_err(DbError::Migration)?,
-        )?),
-        db::Backend::Postgres => None,
-    };
+    let writer = db::writer::Writer::start(
+        db::connection::Manager::new(&settings.database_url).map_err(DbError::Migration)?,
+    )?;
     let key = settings.server_key()?;
     let templates = Templates::load()?;
     Ok(AppState::new(

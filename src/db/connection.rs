@@ -97,6 +97,19 @@ impl Manager {
     }
 }
 
+impl Manager {
+    /// A connection for reads on a request's worker thread. On PostgreSQL its statements time out
+    /// after 5 seconds, so that a stuck query cannot hold a worker's other requests for longer.
+    pub fn open_reader(&self) -> Result<DbConnection, DbError> {
+        let mut conn = self.open()?;
+        if let DbConnection::Postgres(c) = &mut conn {
+            c.batch_execute("SET statement_timeout = '5s'")
+                .map_err(DbError::Query)?;
+        }
+        Ok(conn)
+    }
+}
+
 impl ManageConnection for Manager {
     type Connection = DbConnection;
     type Error = DbError;
@@ -124,6 +137,8 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
     drop(manager.open()?);
     Pool::builder()
         .max_size(max_size)
+        // Open connections as load needs them, not all at start (tests run many apps at once).
+        .min_idle(Some(2.min(max_size)))
         .connection_timeout(Duration::from_secs(10))
         .build(manager)
         .map_err(DbError::Pool)

@@ -1,59 +1,81 @@
-//! Group commit for SQLite. SQLite admits one writer at a time and each durable commit costs an
-//! fsync, so one thread owns the write connection and runs every waiting write job in a single
-//! `BEGIN IMMEDIATE` transaction, each job in its own savepoint, then commits once. A job's
-//! result reaches its caller only after that commit: nothing is acknowledged before it is on
-//! disk, and one fsync acknowledges the whole batch.
+//! Group commit. Each durable commit costs an fsync, so one thread owns a write connection and
+//! runs every waiting write job in a single transaction (`BEGIN IMMEDIATE` on SQLite), each job
+//! in its own savepoint, then commits once. A job's result reaches its caller only after that
+//! commit: nothing is acknowledged before it is on disk, and one fsync acknowledges the batch.
+//!
+//! SQLite admits one writer at a time anyway, and this way writers queue in memory instead of in
+//! SQLite's busy handler, which sleeps in milliseconds: one writer thread. PostgreSQL takes
+//! writers in parallel and each statement is a round trip, so there several writer threads share
+//! the queue, each committing its own batches.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use super::connection::{write_transaction, Manager};
-use super::{DbConnection, DbError};
+use super::{Backend, DbConnection, DbError};
 
 /// Runs after the batch's commit; receives the commit's error, if any.
 pub type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 /// A unit of write work; returns what to do once the batch is committed.
 pub type Job = Box<dyn FnOnce(&mut DbConnection) -> Finish + Send>;
 
-/// Most jobs in one transaction: bounds the time a batch holds the write lock.
-const MAX_BATCH: usize = 256;
+/// Writer threads and the most jobs in one of their transactions (which bounds the time a batch
+/// holds locks). PostgreSQL slows down past 64 subtransactions (savepoints) in a transaction.
+fn shape(backend: Backend) -> (usize, usize) {
+    match backend {
+        Backend::Sqlite => (1, 256),
+        Backend::Postgres => (8, 16),
+    }
+}
 
-/// The handle callers send jobs through; the thread stops when every handle is dropped.
+/// The handle callers send jobs through; the threads stop when every handle is dropped.
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
 }
 
 impl Writer {
-    /// Opens the write connection and starts its thread.
+    /// Opens the write connections and starts their threads.
     pub fn start(manager: Manager) -> Result<Writer, DbError> {
-        let conn = manager.open()?;
+        let (threads, limit) = shape(manager.backend());
         let (jobs, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("mashov-sqlite-writer".into())
-            .spawn(move || run(manager, conn, rx))
-            .map_err(|e| DbError::Migration(format!("cannot start the writer thread: {e}")))?;
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads {
+            let conn = manager.open()?;
+            let (manager, rx) = (manager.clone(), rx.clone());
+            std::thread::Builder::new()
+                .name(format!("mashov-writer-{i}"))
+                .spawn(move || run(manager, conn, &rx, limit))
+                .map_err(|e| DbError::Migration(format!("cannot start a writer thread: {e}")))?;
+        }
         Ok(Writer { jobs })
     }
 
-    /// Queues a job; `false` when the writer has stopped.
+    /// Queues a job; `false` when the writers have stopped.
     pub fn submit(&self, job: Job) -> bool {
         self.jobs.send(job).is_ok()
     }
 }
 
-fn run(manager: Manager, mut conn: DbConnection, rx: mpsc::Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+/// Takes the next batch: waits for one job, then whatever else is already waiting.
+fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) -> Option<Vec<Job>> {
+    let rx = rx.lock().ok()?;
+    let mut batch = vec![rx.recv().ok()?];
+    while batch.len() < limit {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
         }
+    }
+    Some(batch)
+}
+
+fn run(manager: Manager, mut conn: DbConnection, rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) {
+    while let Some(batch) = next_batch(rx, limit) {
         let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
         let committed = write_transaction(&mut conn, |conn| {
             for job in batch {
+                // Each job opens its own savepoint (its services call `write_transaction`).
                 // A panicking job loses its own answer (its caller sees a cancelled job); the
                 // batch's other jobs go on.
                 if let Ok(finish) = catch_unwind(AssertUnwindSafe(|| job(conn))) {
