@@ -71,7 +71,17 @@ fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) -> Option<Vec<Job>>
 }
 
 fn run(manager: Manager, mut conn: DbConnection, rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) {
-    while let Some(batch) = next_batch(rx, limit) {
+    while let Some(mut batch) = next_batch(rx, limit) {
+        if batch.len() == 1 {
+            // Alone: the job's own transaction is its commit; a batch around it would only add
+            // a savepoint and its release.
+            if let Some(job) = batch.pop() {
+                if let Ok(finish) = catch_unwind(AssertUnwindSafe(|| job(&mut conn))) {
+                    finish(None);
+                }
+            }
+            continue;
+        }
         let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
         let committed = write_transaction(&mut conn, |conn| {
             for job in batch {

@@ -79,15 +79,23 @@ fn closed_state(view: &InvitationView, now: DateTime<Utc>) -> Option<Closed> {
     }
 }
 
-/// Checks and stores a submitted form. Of several racing submissions exactly one is stored:
-/// the conditional update on the invitation admits one, and `responses.invitation_id` is unique.
-pub fn submit(
+/// A checked answer, ready to be stored.
+pub struct Prepared {
+    invitation: InvitationView,
+    language: Language,
+    response: ResponseRow,
+    rows: Vec<AnswerRow>,
+}
+
+/// Checks a submitted form against its survey; reads only, so it can run where reads are cheap
+/// and leave the writer only the writes.
+pub fn prepare(
     conn: &mut DbConnection,
     cache: &SurveyCache,
     token: &str,
     form: &[(String, String)],
     now: DateTime<Utc>,
-) -> Result<Language, SurveyError> {
+) -> Result<Prepared, SurveyError> {
     let open = open(conn, cache, token, now)?;
     let answers = match parse_answers(&open.survey, form) {
         Ok(a) => a,
@@ -99,11 +107,11 @@ pub fn submit(
         }
     };
     let response_id = uuid::Uuid::new_v4().to_string();
-    let inv = &open.invitation;
+    let inv = open.invitation;
     let response = ResponseRow {
         id: response_id.clone(),
         invitation_id: Some(inv.invitation_id.clone()),
-        survey_id: open.survey_id.clone(),
+        survey_id: open.survey_id,
         audience: inv.audience.clone(),
         service_code: inv.service_code.clone(),
         channel: inv.channel.clone(),
@@ -125,20 +133,48 @@ pub fn submit(
             }
         })
         .collect();
-    let language = open.language;
+    Ok(Prepared {
+        invitation: inv,
+        language: open.language,
+        response,
+        rows,
+    })
+}
+
+/// Stores a prepared answer. Of several racing submissions exactly one is stored: the
+/// conditional update on the invitation admits one, and `responses.invitation_id` is unique.
+pub fn store(
+    conn: &mut DbConnection,
+    prepared: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<Language, SurveyError> {
+    let inv = &prepared.invitation;
     let stored = db::write_transaction(conn, |conn| {
         if db::interactions::mark_answered(conn, &inv.invitation_id, now.naive_utc())? == 0 {
             return Ok(false);
         }
-        db::responses::insert(conn, &response, &rows)?;
+        db::responses::insert(conn, &prepared.response, &prepared.rows)?;
         Ok::<_, diesel::result::Error>(true)
     });
+    let language = prepared.language;
     match stored {
         Ok(true) => Ok(language),
         Ok(false) => Err(lost_race(inv, now, language)),
         Err(e) if db::connection::is_unique_violation(&e) => Err(lost_race(inv, now, language)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Checks and stores a submitted form on one connection.
+pub fn submit(
+    conn: &mut DbConnection,
+    cache: &SurveyCache,
+    token: &str,
+    form: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<Language, SurveyError> {
+    let prepared = prepare(conn, cache, token, form, now)?;
+    store(conn, &prepared, now)
 }
 
 fn lost_race(inv: &InvitationView, now: DateTime<Utc>, language: Language) -> SurveyError {

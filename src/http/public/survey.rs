@@ -55,10 +55,15 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
         Err(_) => return error_status(&state, StatusCode::BAD_REQUEST, "error.body"),
     };
     let values = form.clone();
-    let stored = write(&state, move |conn, st| {
-        responses::submit(conn, &st.surveys, &token, &form, st.clock.now())
+    let now = state.clock.now();
+    let prepared = read(&state, move |conn, st| {
+        responses::prepare(conn, &st.surveys, &token, &form, now)
     })
     .await;
+    let stored = match prepared {
+        Ok(p) => write(&state, move |conn, _| responses::store(conn, &p, now)).await,
+        Err(e) => Err(e),
+    };
     match stored {
         Ok(lang) => HttpResponse::SeeOther()
             .insert_header(("Location", format!("/thanks/{}", lang.code())))
