@@ -16,6 +16,7 @@ both_backends!(
     an_expired_link_is_410_and_takes_no_answer,
     hostile_text_is_stored_verbatim_and_always_escaped,
     oversized_and_repeated_form_input_is_refused,
+    a_changed_questionnaire_is_a_new_version_and_old_links_keep_theirs,
 );
 
 /// The attributes of every `<tag ...>` in a page.
@@ -393,4 +394,68 @@ fn oversized_and_repeated_form_input_is_refused(kind: Kind) {
     let exact = "ب".repeat(2000);
     let r = app.post_form(&path, &[("overall", "5"), ("comment", exact.as_str())]);
     assert_eq!(r.status, 303);
+}
+
+fn a_changed_questionnaire_is_a_new_version_and_old_links_keep_theirs(kind: Kind) {
+    use diesel::prelude::*;
+    use mashov::db::schema::{interactions, invitations, surveys};
+    let Some(app) = spawn_app(kind) else { return };
+    let old_path = app.new_survey_path("VERSION-1", "en");
+    let mut conn = app.conn();
+    // Running migrate again with the same shipped questionnaire stores nothing new.
+    mashov::services::setup::migrate(&mut conn, chrono::Utc::now()).expect("migrate");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM surveys"), 1);
+    // Pretend the stored version was an older wording: the shipped one then differs from it.
+    let stored: String = surveys::table
+        .select(surveys::definition)
+        .first(&mut conn)
+        .expect("survey");
+    let older = stored.replace("Overall, how satisfied", "All in all, how happy");
+    assert_ne!(older, stored);
+    diesel::update(surveys::table)
+        .set(surveys::definition.eq(&older))
+        .execute(&mut conn)
+        .expect("update");
+    mashov::services::setup::migrate(&mut conn, chrono::Utc::now()).expect("migrate");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM surveys"), 2);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM surveys WHERE version = 2"
+        ),
+        1
+    );
+
+    let new_path = app.new_survey_path("VERSION-2", "en");
+    let version_of = |conn: &mut mashov::db::DbConnection, external_id: &str| -> String {
+        invitations::table
+            .inner_join(interactions::table)
+            .filter(interactions::external_id.eq(external_id))
+            .select(invitations::survey_id)
+            .first(conn)
+            .expect("invitation")
+    };
+    let versions = [
+        version_of(&mut conn, "VERSION-1"),
+        version_of(&mut conn, "VERSION-2"),
+    ];
+    assert_ne!(versions[0], versions[1], "a new link gets the new version");
+    assert!(
+        app.get(&old_path).body.contains("All in all, how happy"),
+        "old link, old wording"
+    );
+    assert!(
+        app.get(&new_path).body.contains("Overall, how satisfied"),
+        "new link, new wording"
+    );
+    assert_eq!(app.post_form(&old_path, FULL_ANSWER).status, 303);
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM responses WHERE survey_id = '{}'",
+        versions[0]
+    );
+    assert_eq!(
+        count(&mut conn, &sql),
+        1,
+        "the answer keeps the version it was given"
+    );
 }
