@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::db::{connection::Manager, DbConnection};
+use crate::db::{self, connection::Manager, DbConnection};
 use crate::domain::catalog::parse_catalog;
 use crate::services::{self, api_keys};
 use crate::startup;
@@ -48,6 +48,19 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// The email outbox.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Emails by state, and the age of the oldest one not yet sent.
+    Status,
+    /// Queue failed emails again, for now.
+    RetryFailed,
 }
 
 #[derive(Subcommand)]
@@ -108,6 +121,38 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Catalog {
             command: CatalogCommand::Import { file },
         } => import_catalog(&settings, &file),
+        Command::Outbox { command } => {
+            let mut conn = migrated(&settings)?;
+            let now = clock.now();
+            match command {
+                OutboxCommand::Status => {
+                    let counts = db::outbox::counts(&mut conn).map_err(|e| fail(1, e))?;
+                    for state in ["pending", "sending", "sent", "failed", "cancelled"] {
+                        let n = counts.iter().find(|c| c.status == state).map_or(0, |c| c.n);
+                        println!("{state:<10} {n}");
+                    }
+                    match db::outbox::oldest_pending(&mut conn).map_err(|e| fail(1, e))? {
+                        Some(t) => {
+                            let age = now.naive_utc() - t;
+                            println!(
+                                "oldest unsent: {}h {:02}m old",
+                                age.num_hours(),
+                                age.num_minutes() % 60
+                            );
+                        }
+                        None => println!("oldest unsent: none"),
+                    }
+                }
+                OutboxCommand::RetryFailed => {
+                    let n = db::write_transaction(&mut conn, |c| {
+                        db::outbox::retry_failed(c, now.naive_utc())
+                    })
+                    .map_err(|e| fail(1, e))?;
+                    println!("re-queued {n} failed emails");
+                }
+            }
+            Ok(())
+        }
         Command::Apikey { command } => {
             let mut conn = migrated(&settings)?;
             match command {

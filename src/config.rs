@@ -9,6 +9,8 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use crate::db::Backend;
+use crate::domain::schedule::{parse_daily, parse_weekly, SendRules};
+use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
 
 /// A setting that could not be read; printed as one line.
@@ -28,6 +30,38 @@ pub struct Settings {
     pub link_ttl: Duration,
     secret: Option<String>,
     secret_file: PathBuf,
+    /// Where mail goes; `None` keeps emails queued.
+    pub smtp: Option<SmtpSettings>,
+    /// The From header of every email.
+    pub mail_from: lettre::message::Mailbox,
+    pub send_rules: SendRules,
+    /// The city's name in emails and pages; the locale's own name when unset.
+    pub city_name: Option<String>,
+    /// The city's colour in emails, as #rrggbb.
+    pub brand_color: String,
+    /// How often an idle delivery worker looks for due emails.
+    pub outbox_poll: std::time::Duration,
+    /// How long a worker holds the emails it claimed before another may take them over.
+    pub outbox_lease: Duration,
+}
+
+/// How to reach the mail server.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub security: SmtpSecurity,
+    pub host: String,
+    pub port: u16,
+    pub credentials: Option<(String, Secret<String>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://host:port`: no TLS (a relay on the same host or network).
+    None,
+    /// `smtp://…?tls=starttls`: STARTTLS required.
+    StartTls,
+    /// `smtps://…`: TLS from the first byte.
+    Tls,
 }
 
 /// The config file's keys: the same settings as the environment, in lower case.
@@ -40,6 +74,16 @@ struct FileSettings {
     link_ttl: Option<String>,
     secret: Option<String>,
     secret_file: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    send_delay: Option<String>,
+    quiet_hours: Option<String>,
+    shabbat: Option<String>,
+    reminder_after: Option<String>,
+    frequency_cap: Option<String>,
+    city_name: Option<String>,
+    brand_color: Option<String>,
+    outbox_lease: Option<String>,
 }
 
 impl Settings {
@@ -117,7 +161,68 @@ impl Settings {
                 Backend::Postgres => PathBuf::from("mashov.key"),
             });
 
+        let smtp = match pick("MASHOV_SMTP_URL", file.smtp_url) {
+            Some(url) if !url.trim().is_empty() => Some(parse_smtp_url(&url)?),
+            _ => None,
+        };
+        let from_text = pick("MASHOV_MAIL_FROM", file.mail_from)
+            .unwrap_or_else(|| "mashov <survey@localhost>".to_string());
+        let mail_from = from_text.trim().parse().map_err(|_| {
+            ConfigError(format!(
+                "MASHOV_MAIL_FROM: {from_text:?} is not an address such as \"City <survey@city.example>\""
+            ))
+        })?;
+        let send_rules = SendRules {
+            delay: optional_duration("MASHOV_SEND_DELAY", pick("MASHOV_SEND_DELAY", file.send_delay), Some(Duration::hours(2)), false)?
+                .unwrap_or_else(Duration::zero),
+            quiet_hours: match pick("MASHOV_QUIET_HOURS", file.quiet_hours) {
+                None => SendRules::default().quiet_hours,
+                Some(t) if t.trim().is_empty() || t.trim() == "off" => None,
+                Some(t) => Some(parse_daily(&t).ok_or_else(|| {
+                    ConfigError(format!("MASHOV_QUIET_HOURS: {t:?} is not a window such as 21:00-08:00 (empty for none)"))
+                })?),
+            },
+            rest_window: match pick("MASHOV_SHABBAT", file.shabbat) {
+                None => SendRules::default().rest_window,
+                Some(t) if t.trim().is_empty() || t.trim() == "off" => None,
+                Some(t) => Some(parse_weekly(&t).ok_or_else(|| {
+                    ConfigError(format!("MASHOV_SHABBAT: {t:?} is not a window such as fri 14:00-sat 20:00 (or off)"))
+                })?),
+            },
+            reminder_after: optional_duration("MASHOV_REMINDER_AFTER", pick("MASHOV_REMINDER_AFTER", file.reminder_after), Some(Duration::days(3)), true)?,
+            frequency_cap: optional_duration("MASHOV_FREQUENCY_CAP", pick("MASHOV_FREQUENCY_CAP", file.frequency_cap), Some(Duration::days(30)), true)?,
+        };
+        let city_name = pick("MASHOV_CITY_NAME", file.city_name)
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
+        let brand_color =
+            pick("MASHOV_BRAND_COLOR", file.brand_color).unwrap_or_else(|| "#0b4f8a".to_string());
+        let color_ok = brand_color.len() == 7
+            && brand_color.starts_with('#')
+            && brand_color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !color_ok {
+            return Err(ConfigError(format!(
+                "MASHOV_BRAND_COLOR: {brand_color:?} is not a colour such as #0b4f8a"
+            )));
+        }
+
+        let outbox_lease = optional_duration(
+            "MASHOV_OUTBOX_LEASE",
+            pick("MASHOV_OUTBOX_LEASE", file.outbox_lease),
+            Some(Duration::minutes(2)),
+            false,
+        )?
+        .filter(|d| *d >= Duration::seconds(1))
+        .ok_or_else(|| ConfigError("MASHOV_OUTBOX_LEASE: must be at least 1s".into()))?;
+
         Ok(Settings {
+            outbox_poll: std::time::Duration::from_millis(500),
+            outbox_lease,
+            smtp,
+            mail_from,
+            send_rules,
+            city_name,
+            brand_color,
             database_url,
             backend,
             bind,
@@ -155,6 +260,77 @@ impl Settings {
             ))),
         }
     }
+}
+
+/// A duration setting that may be `off` (when `can_be_off`); `default` when unset.
+fn optional_duration(
+    name: &str,
+    value: Option<String>,
+    default: Option<Duration>,
+    can_be_off: bool,
+) -> Result<Option<Duration>, ConfigError> {
+    let Some(text) = value else {
+        return Ok(default);
+    };
+    if can_be_off && text.trim() == "off" {
+        return Ok(None);
+    }
+    parse_duration(&text)
+        .filter(|d| *d <= Duration::days(365))
+        .map(Some)
+        .ok_or_else(|| {
+            let off = if can_be_off { " (or off)" } else { "" };
+            ConfigError(format!(
+                "{name}: {text:?} is not a duration such as 2h or 3d{off}"
+            ))
+        })
+}
+
+/// Parses `smtp://host:port`, `smtp://user:pass@host:587?tls=starttls`, `smtps://…`.
+fn parse_smtp_url(text: &str) -> Result<SmtpSettings, ConfigError> {
+    let bad = |why: &str| ConfigError(format!("MASHOV_SMTP_URL: {why}"));
+    let url = url::Url::parse(text.trim()).map_err(|_| bad("not a URL such as smtp://host:25"))?;
+    let tls = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.to_string());
+    let security = match (url.scheme(), tls.as_deref()) {
+        ("smtps", None) => SmtpSecurity::Tls,
+        ("smtp", None | Some("none")) => SmtpSecurity::None,
+        ("smtp", Some("starttls" | "required")) => SmtpSecurity::StartTls,
+        ("smtp", Some(_)) => return Err(bad("tls must be starttls or none")),
+        _ => return Err(bad("the scheme must be smtp or smtps")),
+    };
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("a host is required"))?
+        .to_string();
+    let port = url.port().unwrap_or(match security {
+        SmtpSecurity::None => 25,
+        SmtpSecurity::StartTls => 587,
+        SmtpSecurity::Tls => 465,
+    });
+    let credentials = (!url.username().is_empty()).then(|| {
+        let decode = |s: &str| percent_decode(s);
+        (
+            decode(url.username()),
+            Secret::new(decode(url.password().unwrap_or(""))),
+        )
+    });
+    Ok(SmtpSettings {
+        security,
+        host,
+        port,
+        credentials,
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 fn write_new_secret(path: &Path, text: &str) -> std::io::Result<()> {
@@ -253,6 +429,15 @@ mod tests {
             ("MASHOV_BASE_URL", "ftp://x"),
             ("MASHOV_LINK_TTL", "forever"),
             ("MASHOV_SECRET", "short"),
+            ("MASHOV_SMTP_URL", "http://mail"),
+            ("MASHOV_SMTP_URL", "smtp://mail?tls=maybe"),
+            ("MASHOV_MAIL_FROM", "not an address"),
+            ("MASHOV_SEND_DELAY", "soon"),
+            ("MASHOV_QUIET_HOURS", "late"),
+            ("MASHOV_SHABBAT", "fri-sat"),
+            ("MASHOV_REMINDER_AFTER", "later"),
+            ("MASHOV_FREQUENCY_CAP", "-1d"),
+            ("MASHOV_BRAND_COLOR", "blue"),
         ] {
             let e = Settings::from_sources(None, &env(&[(key, value)])).expect_err(key);
             assert!(e.0.starts_with(key), "{e}");
@@ -268,6 +453,50 @@ mod tests {
         assert!(Settings::from_sources(Some(&path), &env(&[])).is_err());
         std::fs::write(&path, "bind = [").expect("write");
         assert!(Settings::from_sources(Some(&path), &env(&[])).is_err());
+    }
+
+    #[test]
+    fn email_settings_default_to_the_israeli_rules_and_parse_smtp_urls() {
+        let s = Settings::from_sources(None, &env(&[])).expect("defaults");
+        assert!(s.smtp.is_none());
+        assert_eq!(s.send_rules, SendRules::default());
+        let s = Settings::from_sources(
+            None,
+            &env(&[
+                (
+                    "MASHOV_SMTP_URL",
+                    "smtp://user%40city:p%40ss@mail.city.example:587?tls=starttls",
+                ),
+                ("MASHOV_MAIL_FROM", "עיריית דוגמה <survey@city.example>"),
+                ("MASHOV_QUIET_HOURS", ""),
+                ("MASHOV_SHABBAT", "off"),
+                ("MASHOV_REMINDER_AFTER", "off"),
+                ("MASHOV_FREQUENCY_CAP", "7d"),
+                ("MASHOV_SEND_DELAY", "0s"),
+            ]),
+        )
+        .expect("valid");
+        let smtp = s.smtp.expect("smtp");
+        assert_eq!(smtp.security, SmtpSecurity::StartTls);
+        assert_eq!((smtp.host.as_str(), smtp.port), ("mail.city.example", 587));
+        let (user, pass) = smtp.credentials.expect("credentials");
+        assert_eq!(
+            (user.as_str(), pass.expose().as_str()),
+            ("user@city", "p@ss")
+        );
+        assert_eq!(s.send_rules.quiet_hours, None);
+        assert_eq!(s.send_rules.rest_window, None);
+        assert_eq!(s.send_rules.reminder_after, None);
+        assert_eq!(s.send_rules.frequency_cap, Some(Duration::days(7)));
+        assert_eq!(s.send_rules.delay, Duration::zero());
+        assert_eq!(s.mail_from.email.to_string(), "survey@city.example");
+        let tls =
+            Settings::from_sources(None, &env(&[("MASHOV_SMTP_URL", "smtps://mail.example")]))
+                .expect("valid");
+        assert_eq!(
+            tls.smtp.map(|s| (s.security, s.port)),
+            Some((SmtpSecurity::Tls, 465))
+        );
     }
 
     #[test]

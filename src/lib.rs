@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod http;
 pub mod services;
 pub mod startup;

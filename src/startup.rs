@@ -48,6 +48,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
 /// Starts serving on an already bound listener (port 0 in tests). Must run inside an actix
 /// system.
 pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    start_delivery(&state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -70,4 +71,22 @@ async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         actix_web::http::StatusCode::NOT_FOUND,
         http::public::pages::not_found_page(&state),
     )
+}
+
+/// Starts the outbox's delivery worker when a mail server is configured; says once that email is
+/// off otherwise (emails then stay queued until it is).
+fn start_delivery(state: &web::Data<AppState>) {
+    let Some(smtp) = state.settings.smtp.clone() else {
+        tracing::warn!(
+            "email is off: MASHOV_SMTP_URL is not set; emails stay queued in the outbox"
+        );
+        return;
+    };
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        match crate::email::transport::build(&smtp) {
+            Ok(mailer) => crate::email::outbox_worker::run(state, mailer).await,
+            Err(e) => tracing::error!(error = %e, "cannot set up the SMTP transport; email is off"),
+        }
+    });
 }

@@ -31,6 +31,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         "public/not_found",
         include_str!("../templates/public/not_found.hbs"),
     ),
+    (
+        "public/unsubscribe",
+        include_str!("../templates/public/unsubscribe.hbs"),
+    ),
+    (
+        "email/survey/body.html",
+        include_str!("../templates/email/survey/body.html.hbs"),
+    ),
+];
+
+/// Plain-text templates (subjects and text bodies): rendered without HTML escaping.
+const TEXT_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "email/survey/subject.txt",
+        include_str!("../templates/email/survey/subject.txt.hbs"),
+    ),
+    (
+        "email/survey/body.txt",
+        include_str!("../templates/email/survey/body.txt.hbs"),
+    ),
 ];
 
 const LOCALES: &[(Language, &str)] = &[
@@ -53,6 +73,7 @@ pub enum TemplateError {
 /// Templates and strings for every language.
 pub struct Templates {
     hb: Handlebars<'static>,
+    text: Handlebars<'static>,
     strings: HashMap<Language, Value>,
 }
 
@@ -67,13 +88,20 @@ impl Templates {
             hb.register_template_string(name, *text)
                 .map_err(|e| TemplateError::Template(name.to_string(), e.to_string()))?;
         }
+        let mut text = Handlebars::new();
+        text.set_strict_mode(true);
+        text.register_escape_fn(handlebars::no_escape);
+        for (name, source) in TEXT_TEMPLATES {
+            text.register_template_string(name, *source)
+                .map_err(|e| TemplateError::Template(name.to_string(), e.to_string()))?;
+        }
         let mut strings = HashMap::new();
         for (lang, text) in LOCALES {
             let value: Value = serde_json::from_str(text)
                 .map_err(|e| TemplateError::Locale(lang.code(), e.to_string()))?;
             strings.insert(*lang, value);
         }
-        Ok(Templates { hb, strings })
+        Ok(Templates { hb, text, strings })
     }
 
     /// The strings of one language.
@@ -93,6 +121,11 @@ impl Templates {
 
     pub fn render<T: Serialize>(&self, name: &str, data: &T) -> Result<String, TemplateError> {
         Ok(self.hb.render(name, data)?)
+    }
+
+    /// Renders a plain-text template (no HTML escaping: for subjects and text parts only).
+    pub fn render_text<T: Serialize>(&self, name: &str, data: &T) -> Result<String, TemplateError> {
+        Ok(self.text.render(name, data)?)
     }
 }
 

@@ -22,6 +22,10 @@ pub struct InteractionRow {
     pub contact_name: Option<String>,
     pub language: String,
     pub created_at: NaiveDateTime,
+    /// `scheduled`, or `suppressed` with `status_reason` (`opted_out`, `frequency_cap`).
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub contact_email_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -51,31 +55,86 @@ pub struct InvitationView {
     pub service_code: String,
     pub service_name: String,
     pub service_names_i18n: String,
+    pub contact_email_hash: Option<String>,
 }
 
+/// Stores an interaction and, unless it was suppressed, its invitation.
 pub fn insert(
     conn: &mut DbConnection,
     interaction: &InteractionRow,
-    invitation: &InvitationRow,
+    invitation: Option<&InvitationRow>,
 ) -> QueryResult<()> {
     diesel::insert_into(interactions::table)
         .values(interaction)
         .execute(conn)?;
-    diesel::insert_into(invitations::table)
-        .values(invitation)
-        .execute(conn)?;
+    if let Some(invitation) = invitation {
+        diesel::insert_into(invitations::table)
+            .values(invitation)
+            .execute(conn)?;
+    }
     Ok(())
+}
+
+/// True when the address was invited (not suppressed) by an interaction reported since `since`.
+pub fn invited_since(
+    conn: &mut DbConnection,
+    address_hash: &str,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        interactions::table
+            .filter(interactions::contact_email_hash.eq(address_hash))
+            .filter(interactions::status.eq("scheduled"))
+            .filter(interactions::created_at.gt(since)),
+    ))
+    .get_result(conn)
 }
 
 /// The interaction with this external id and its invitation, if it was already reported.
 pub fn find_by_external_id(
     conn: &mut DbConnection,
     external_id: &str,
-) -> QueryResult<Option<(InteractionRow, InvitationRow)>> {
+) -> QueryResult<Option<(InteractionRow, Option<InvitationRow>)>> {
     interactions::table
-        .inner_join(invitations::table)
+        .left_join(invitations::table)
         .filter(interactions::external_id.eq(external_id))
-        .select((InteractionRow::as_select(), InvitationRow::as_select()))
+        .select((
+            InteractionRow::as_select(),
+            Option::<InvitationRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// What an email about an invitation needs, in one query.
+#[derive(Debug, Clone, Queryable)]
+pub struct MailView {
+    pub invitation_id: String,
+    pub survey_id: String,
+    pub language: String,
+    pub expires_at: NaiveDateTime,
+    pub answered_at: Option<NaiveDateTime>,
+    pub closed_at: NaiveDateTime,
+    pub contact_email_hash: Option<String>,
+    pub service_name: String,
+    pub service_names_i18n: String,
+}
+
+pub fn mail_view(conn: &mut DbConnection, invitation_id: &str) -> QueryResult<Option<MailView>> {
+    invitations::table
+        .inner_join(interactions::table.inner_join(services::table))
+        .filter(invitations::id.eq(invitation_id))
+        .select((
+            invitations::id,
+            invitations::survey_id,
+            invitations::language,
+            invitations::expires_at,
+            invitations::answered_at,
+            interactions::closed_at,
+            interactions::contact_email_hash,
+            services::name,
+            services::names_i18n,
+        ))
         .first(conn)
         .optional()
 }
@@ -99,6 +158,7 @@ pub fn find_view_by_token_hash(
             services::code,
             services::name,
             services::names_i18n,
+            interactions::contact_email_hash,
         ))
         .first(conn)
         .optional()

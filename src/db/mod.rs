@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod connection;
 pub mod interactions;
 pub mod migrations;
+pub mod outbox;
 pub mod responses;
 pub mod schema;
 pub mod surveys;

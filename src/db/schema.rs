@@ -59,6 +59,9 @@ diesel::table! {
         contact_name -> Nullable<Text>,
         language -> Text,
         created_at -> Timestamp,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        contact_email_hash -> Nullable<Text>,
     }
 }
 
@@ -97,7 +100,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        idempotency_key -> Text,
+        invitation_id -> Nullable<Text>,
+        recipient -> Text,
+        message_id -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    suppressions (address_hash) {
+        address_hash -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(services -> departments (department_code));
+diesel::joinable!(outbox -> invitations (invitation_id));
 diesel::joinable!(interactions -> services (service_code));
 diesel::joinable!(invitations -> interactions (interaction_id));
 diesel::joinable!(invitations -> surveys (survey_id));
@@ -113,4 +144,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     responses,
     answers,
+    outbox,
+    suppressions,
 );

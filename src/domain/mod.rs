@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod interaction;
 pub mod language;
+pub mod schedule;
 pub mod secret;
 pub mod survey;
 pub mod token;

@@ -60,6 +60,13 @@ impl ServerKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// A keyed hash of an email address (trimmed, lower-cased): lets mashov recognise an address
+    /// that opted out, or was surveyed lately, without storing it in clear for that purpose.
+    pub fn address_hash(&self, email: &str) -> String {
+        let mac = self.mac("address", &email.trim().to_lowercase());
+        URL_SAFE_NO_PAD.encode(mac)
+    }
+
     /// The survey token of an invitation.
     pub fn survey_token(&self, invitation_id: &str) -> Secret<String> {
         Secret::new(URL_SAFE_NO_PAD.encode(self.mac("survey-token", invitation_id)))
@@ -135,6 +142,23 @@ mod tests {
         assert!(!looks_like_survey_token(&format!("{short}!")));
         assert!(!looks_like_survey_token(""));
         assert!(!looks_like_survey_token(&"a".repeat(500)));
+    }
+
+    #[test]
+    fn address_hashes_ignore_case_and_spaces_and_depend_on_the_key() {
+        let key = ServerKey::generate();
+        assert_eq!(
+            key.address_hash("R@Example.org "),
+            key.address_hash("r@example.org")
+        );
+        assert_ne!(
+            key.address_hash("r@example.org"),
+            key.address_hash("s@example.org")
+        );
+        assert_ne!(
+            key.address_hash("r@example.org"),
+            ServerKey::generate().address_hash("r@example.org")
+        );
     }
 
     #[test]

@@ -85,6 +85,7 @@ pub fn load_if_empty(
         .map(|s| (s.code.clone(), s.department_code.clone()))
         .collect();
     let cache = SurveyCache::default();
+    let rules = crate::domain::schedule::SendRules::default();
     let mut rng = StdRng::seed_from_u64(5786);
     let channels = [
         "phone", "web", "app", "walk_in", "email", "whatsapp", "chat",
@@ -115,13 +116,16 @@ pub fn load_if_empty(
             "opened_at": (closed_at - Duration::hours(rng.gen_range(2..240))).to_rfc3339(),
             "closed_at": closed_at.to_rfc3339(),
             "resolution": if resolved { "resolved" } else { "not_resolved" },
-            "contact": {"email": format!("resident{}@example.org", n + 1), "language": language},
+            // No addresses: the demo shows the loop, it mails nobody.
+            "contact": {"name": format!("Demo {}", n + 1), "language": language},
         });
         let reported_at = closed_at + Duration::minutes(5);
         let ctx = ReportContext {
             key,
             base_url,
             link_ttl,
+            rules: &rules,
+            message_domain: "localhost",
             now: reported_at,
         };
         let receipt = match report(conn, &ctx, &body)? {
@@ -175,12 +179,8 @@ pub fn load_if_empty(
                 ));
             }
         }
-        let token = receipt
-            .survey_url
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let url = receipt.survey_url.unwrap_or_default();
+        let token = url.rsplit('/').next().unwrap_or_default().to_string();
         submit(conn, &cache, &token, &form, answered_at)?;
         responses += 1;
     }
@@ -198,10 +198,12 @@ pub fn load_if_empty(
         key,
         base_url,
         link_ttl,
+        rules: &rules,
+        message_domain: "localhost",
         now,
     };
     let survey_url = match report(conn, &ctx, &body)? {
-        Reported::Created(r) | Reported::Existing(r) => r.survey_url,
+        Reported::Created(r) | Reported::Existing(r) => r.survey_url.unwrap_or_default(),
     };
     Ok(Some(Demo {
         api_key,

@@ -1,13 +1,15 @@
-//! A CRM reports a closed request: store it and issue its one-time survey link, exactly once per
-//! external id, also when retries race.
+//! A CRM reports a closed request: store it, issue its one-time survey link and queue its
+//! emails, exactly once per external id, also when retries race.
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
 use serde_json::Value;
 
+use crate::db::outbox::OutboxRow;
 use crate::db::{
     self, interactions::InteractionRow, interactions::InvitationRow, DbConnection, DbError,
 };
 use crate::domain::interaction::{parse_interaction, NewInteraction};
+use crate::domain::schedule::{next_allowed, SendRules};
 use crate::domain::token::{hash_secret, ServerKey};
 use crate::domain::FieldErrors;
 
@@ -28,9 +30,12 @@ super::db_error_from!(ReportError);
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Receipt {
     pub id: String,
-    pub status: &'static str,
-    pub survey_url: String,
-    pub expires_at: String,
+    /// `scheduled`, or `suppressed` (no link, no email) with a `reason`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub survey_url: Option<String>,
+    pub expires_at: Option<String>,
 }
 
 /// Whether this call created the interaction or found it from an earlier call.
@@ -45,6 +50,9 @@ pub struct ReportContext<'a> {
     pub key: &'a ServerKey,
     pub base_url: &'a str,
     pub link_ttl: Duration,
+    pub rules: &'a SendRules,
+    /// The domain of Message-IDs (the From address's).
+    pub message_domain: &'a str,
     pub now: DateTime<Utc>,
 }
 
@@ -66,33 +74,64 @@ pub fn report(
     let new = parsed.map_err(ReportError::Invalid)?;
 
     let attempt = db::write_transaction(conn, |conn| {
-        if let Some(found) = db::interactions::find_by_external_id(conn, &new.external_id)? {
-            return Ok(Reported::Existing(receipt(ctx, &found.0, &found.1)));
+        if let Some((i, inv)) = db::interactions::find_by_external_id(conn, &new.external_id)? {
+            return Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())));
         }
         let survey =
             db::surveys::latest(conn, RESIDENT_SURVEY_KEY)?.ok_or(ReportError::NoSurvey)?;
-        let (interaction, invitation) = rows(ctx, &new, &survey.id);
-        db::interactions::insert(conn, &interaction, &invitation)?;
-        Ok(Reported::Created(receipt(ctx, &interaction, &invitation)))
+        let address_hash = new
+            .contact
+            .email
+            .as_deref()
+            .map(|e| ctx.key.address_hash(e));
+        let suppressed = match &address_hash {
+            None => None,
+            Some(h) if db::outbox::is_suppressed(conn, h)? => Some("opted_out"),
+            Some(h) => match ctx.rules.frequency_cap {
+                Some(cap)
+                    if db::interactions::invited_since(conn, h, (ctx.now - cap).naive_utc())? =>
+                {
+                    Some("frequency_cap")
+                }
+                _ => None,
+            },
+        };
+        let interaction = interaction_row(ctx, &new, address_hash, suppressed);
+        if suppressed.is_some() {
+            db::interactions::insert(conn, &interaction, None)?;
+            return Ok(Reported::Created(receipt(ctx, &interaction, None)));
+        }
+        let invitation = invitation_row(ctx, &interaction, &survey.id);
+        db::interactions::insert(conn, &interaction, Some(&invitation))?;
+        if let Some(email) = &new.contact.email {
+            for row in emails(ctx, &invitation, new.closed_at, email) {
+                db::outbox::enqueue(conn, &row)?;
+            }
+        }
+        Ok(Reported::Created(receipt(
+            ctx,
+            &interaction,
+            Some(&invitation),
+        )))
     });
     match attempt {
         // A concurrent retry inserted it first (PostgreSQL): answer with what it stored.
         Err(ReportError::Db(DbError::Query(e))) if db::connection::is_unique_violation(&e) => {
-            let found = db::interactions::find_by_external_id(conn, &new.external_id)?
+            let (i, inv) = db::interactions::find_by_external_id(conn, &new.external_id)?
                 .ok_or(ReportError::Db(DbError::Query(e)))?;
-            Ok(Reported::Existing(receipt(ctx, &found.0, &found.1)))
+            Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())))
         }
         other => other,
     }
 }
 
-fn rows(
+fn interaction_row(
     ctx: &ReportContext<'_>,
     new: &NewInteraction,
-    survey_id: &str,
-) -> (InteractionRow, InvitationRow) {
-    let now = ctx.now.naive_utc();
-    let interaction = InteractionRow {
+    contact_email_hash: Option<String>,
+    suppressed: Option<&str>,
+) -> InteractionRow {
+    InteractionRow {
         id: uuid::Uuid::new_v4().to_string(),
         external_id: new.external_id.clone(),
         audience: new.audience.as_str().to_string(),
@@ -105,14 +144,29 @@ fn rows(
         contact_phone: new.contact.phone.clone(),
         contact_name: new.contact.name.clone(),
         language: new.contact.language.code().to_string(),
-        created_at: now,
-    };
+        created_at: ctx.now.naive_utc(),
+        status: if suppressed.is_some() {
+            "suppressed"
+        } else {
+            "scheduled"
+        }
+        .to_string(),
+        status_reason: suppressed.map(str::to_string),
+        contact_email_hash,
+    }
+}
+
+fn invitation_row(
+    ctx: &ReportContext<'_>,
+    interaction: &InteractionRow,
+    survey_id: &str,
+) -> InvitationRow {
     let invitation_id = uuid::Uuid::new_v4().to_string();
     let token = ctx.key.survey_token(&invitation_id);
     let expires_at = (ctx.now + ctx.link_ttl)
         .duration_trunc(Duration::seconds(1))
         .unwrap_or(ctx.now + ctx.link_ttl);
-    let invitation = InvitationRow {
+    InvitationRow {
         id: invitation_id,
         interaction_id: interaction.id.clone(),
         survey_id: survey_id.to_string(),
@@ -120,17 +174,65 @@ fn rows(
         language: interaction.language.clone(),
         expires_at: expires_at.naive_utc(),
         answered_at: None,
-        created_at: now,
-    };
-    (interaction, invitation)
+        created_at: ctx.now.naive_utc(),
+    }
 }
 
-fn receipt(ctx: &ReportContext<'_>, i: &InteractionRow, inv: &InvitationRow) -> Receipt {
+/// The invitation email (after the delay, outside quiet hours and the rest window) and, when
+/// reminders are on and it falls before the link expires, its reminder.
+fn emails(
+    ctx: &ReportContext<'_>,
+    invitation: &InvitationRow,
+    closed_at: NaiveDateTime,
+    email: &str,
+) -> Vec<OutboxRow> {
+    let first = next_allowed(
+        (closed_at.and_utc() + ctx.rules.delay).max(ctx.now),
+        ctx.rules,
+    );
+    let mut rows = vec![outbox_row(ctx, "invitation", invitation, email, first)];
+    if let Some(after) = ctx.rules.reminder_after {
+        let at = next_allowed(first + after, ctx.rules);
+        if at.naive_utc() < invitation.expires_at {
+            rows.push(outbox_row(ctx, "reminder", invitation, email, at));
+        }
+    }
+    rows
+}
+
+fn outbox_row(
+    ctx: &ReportContext<'_>,
+    kind: &str,
+    invitation: &InvitationRow,
+    email: &str,
+    at: DateTime<Utc>,
+) -> OutboxRow {
+    let id = uuid::Uuid::new_v4().to_string();
+    OutboxRow {
+        message_id: format!("<{id}@{}>", ctx.message_domain),
+        id,
+        kind: kind.to_string(),
+        idempotency_key: format!("{kind}:{}", invitation.id),
+        invitation_id: Some(invitation.id.clone()),
+        recipient: email.to_string(),
+        payload: "{}".to_string(),
+        status: "pending".to_string(),
+        attempts: 0,
+        next_attempt_at: at.naive_utc(),
+        locked_until: None,
+        last_error: None,
+        created_at: ctx.now.naive_utc(),
+        sent_at: None,
+    }
+}
+
+fn receipt(ctx: &ReportContext<'_>, i: &InteractionRow, inv: Option<&InvitationRow>) -> Receipt {
     Receipt {
         id: i.id.clone(),
-        status: "scheduled",
-        survey_url: survey_url(ctx.base_url, ctx.key, &inv.id),
-        expires_at: rfc3339(inv.expires_at),
+        status: i.status.clone(),
+        reason: i.status_reason.clone(),
+        survey_url: inv.map(|inv| survey_url(ctx.base_url, ctx.key, &inv.id)),
+        expires_at: inv.map(|inv| rfc3339(inv.expires_at)),
     }
 }
 

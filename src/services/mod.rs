@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod catalog;
 pub mod demo;
 pub mod interactions;
+pub mod optout;
 pub mod responses;
 pub mod setup;
 pub mod surveys;

@@ -258,7 +258,8 @@ impl TestApp {
         )
     }
 
-    /// A valid interaction body for a resident speaking `language`.
+    /// A valid interaction body for a resident speaking `language`, with an address of their own
+    /// (so that the frequency cap does not suppress the next one).
     pub fn interaction(&self, external_id: &str, language: &str) -> Value {
         let closed = self.clock.now() - chrono::Duration::hours(2);
         json!({
@@ -269,7 +270,10 @@ impl TestApp {
             "opened_at": (closed - chrono::Duration::days(3)).to_rfc3339(),
             "closed_at": closed.to_rfc3339(),
             "resolution": "resolved",
-            "contact": {"email": "r@example.org", "phone": "+972501234567", "name": "רות כהן", "language": language}
+            "contact": {
+                "email": format!("r-{}@example.org", uuid::Uuid::new_v4().simple()),
+                "phone": "+972501234567", "name": "רות כהן", "language": language
+            }
         })
     }
 

@@ -19,6 +19,8 @@ pub async fn create(
             key: &st.key,
             base_url: &st.settings.base_url,
             link_ttl: st.settings.link_ttl,
+            rules: &st.settings.send_rules,
+            message_domain: st.settings.mail_from.email.domain(),
             now: st.clock.now(),
         };
         report(conn, &ctx, &body).map_err(ApiError::from)

@@ -2,6 +2,7 @@
 
 pub mod pages;
 pub mod survey;
+pub mod unsubscribe;
 
 use actix_web::web;
 
@@ -9,5 +10,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/s/TOKEN` is matched as a static prefix and cut by hand: a `{token}` segment would send
     // every survey request through the router's regular expressions.
     cfg.service(web::scope("/s").default_service(web::to(survey::dispatch)))
+        .service(web::scope("/u").default_service(web::to(unsubscribe::dispatch)))
         .route("/thanks/{lang}", web::get().to(survey::thanks));
 }

@@ -419,3 +419,24 @@ pub fn html(status: StatusCode, rendered: Result<String, TemplateError>) -> Http
         }
     }
 }
+
+#[derive(Serialize)]
+struct UnsubscribeContext<'a> {
+    #[serde(flatten)]
+    meta: PageMeta<'a>,
+    body: String,
+    button: String,
+}
+
+/// The unsubscribe link's confirmation page: one button that posts.
+pub fn unsubscribe_page(state: &AppState, lang: Language) -> Result<String, TemplateError> {
+    let t = &state.templates;
+    t.render(
+        "public/unsubscribe",
+        &UnsubscribeContext {
+            meta: PageMeta::new(t, lang, t.text(lang, "unsubscribe.title")),
+            body: t.text(lang, "unsubscribe.body"),
+            button: t.text(lang, "unsubscribe.button"),
+        },
+    )
+}

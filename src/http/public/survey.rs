@@ -23,7 +23,7 @@ pub async fn dispatch(
         _ => return html(StatusCode::NOT_FOUND, not_found_page(&state)),
     };
     match *req.method() {
-        Method::GET | Method::HEAD => show(state, token).await,
+        Method::GET | Method::HEAD => show(state, token, req.query_string().to_string()).await,
         Method::POST => submit(state, token, payload).await,
         _ => HttpResponse::MethodNotAllowed()
             .insert_header(("Allow", "GET, HEAD, POST"))
@@ -32,12 +32,22 @@ pub async fn dispatch(
 }
 
 #[tracing::instrument(name = "public.survey.show", skip_all)]
-async fn show(state: web::Data<AppState>, token: String) -> HttpResponse {
+async fn show(state: web::Data<AppState>, token: String, query: String) -> HttpResponse {
     let opened = read(&state, move |conn, st| {
         responses::open(conn, &st.surveys, &token, st.clock.now())
     })
     .await;
     match opened {
+        // The one-tap links in emails (`?overall=4`) open the form with that answer chosen;
+        // opening still stores nothing.
+        Ok(open) if !query.is_empty() => {
+            let chosen: Vec<(String, String)> =
+                serde_urlencoded::from_str(&query).unwrap_or_default();
+            html(
+                StatusCode::OK,
+                survey_page_with_errors(&state, &open, &chosen, &Vec::new()),
+            )
+        }
         Ok(open) => html(StatusCode::OK, survey_page(&state, &open)),
         Err(e) => error_page(&state, e, false),
     }

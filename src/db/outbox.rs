@@ -1,0 +1,189 @@
+//! The outbox: emails to send, written in the same transaction as what causes them, claimed by
+//! delivery workers with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that any number
+//! of instances can share it).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::schema::{outbox, suppressions};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, QueryableByName)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub invitation_id: Option<String>,
+    pub recipient: String,
+    pub message_id: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Inserts unless a row with the same idempotency key exists; returns whether it inserted.
+pub fn enqueue(conn: &mut DbConnection, row: &OutboxRow) -> QueryResult<bool> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        outbox::table.filter(outbox::idempotency_key.eq(&row.idempotency_key)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(outbox::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(true)
+}
+
+const COLUMNS: &str = "id, kind, idempotency_key, invitation_id, recipient, message_id, payload, \
+    status, attempts, next_attempt_at, locked_until, last_error, created_at, sent_at";
+
+/// Claims up to `limit` due emails (pending and due, or sending with an expired lease) until
+/// `lease_until`, counting the attempt. A claim whose holder died runs out and is claimed again:
+/// at worst one resend, with the same Message-ID.
+pub fn claim(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let due = "(status = 'pending' AND next_attempt_at <= {now}) \
+               OR (status = 'sending' AND locked_until <= {now})";
+    match conn {
+        DbConnection::Postgres(c) => {
+            let sql = format!(
+                "UPDATE outbox SET status = 'sending', locked_until = $1, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY next_attempt_at LIMIT $3 \
+                 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}",
+                due.replace("{now}", "$2")
+            );
+            diesel::sql_query(sql)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load(c)
+        }
+        DbConnection::Sqlite(c) => {
+            // One writer at a time on SQLite: the claim cannot race.
+            let sql = format!(
+                "UPDATE outbox SET status = 'sending', locked_until = ?, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY next_attempt_at LIMIT ?) \
+                 RETURNING {COLUMNS}",
+                due.replace("{now}", "?")
+            );
+            diesel::sql_query(sql)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load(c)
+        }
+    }
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(now),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// Back to pending for another attempt at `next`.
+pub fn mark_retry(
+    conn: &mut DbConnection,
+    id: &str,
+    next: NaiveDateTime,
+    error: &str,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("pending"),
+            outbox::next_attempt_at.eq(next),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(error),
+        ))
+        .execute(conn)
+}
+
+/// A final state without sending: `failed` (with the server's reply) or `cancelled` (why).
+pub fn mark_final(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(status),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(reason),
+        ))
+        .execute(conn)
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct StatusCount {
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<StatusCount>> {
+    diesel::sql_query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status ORDER BY status")
+        .load(conn)
+}
+
+pub fn oldest_pending(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+    outbox::table
+        .filter(outbox::status.eq_any(["pending", "sending"]))
+        .select(diesel::dsl::min(outbox::created_at))
+        .first(conn)
+}
+
+/// Re-queues failed emails for now; returns how many.
+pub fn retry_failed(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(outbox::table.filter(outbox::status.eq("failed")))
+        .set((
+            outbox::status.eq("pending"),
+            outbox::next_attempt_at.eq(now),
+            outbox::attempts.eq(0),
+        ))
+        .execute(conn)
+}
+
+pub fn suppress(
+    conn: &mut DbConnection,
+    address_hash: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let exists: bool = diesel::select(diesel::dsl::exists(suppressions::table.find(address_hash)))
+        .get_result(conn)?;
+    if !exists {
+        diesel::insert_into(suppressions::table)
+            .values((
+                suppressions::address_hash.eq(address_hash),
+                suppressions::reason.eq(reason),
+                suppressions::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn is_suppressed(conn: &mut DbConnection, address_hash: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(suppressions::table.find(address_hash))).get_result(conn)
+}

@@ -1,0 +1,224 @@
+//! Renders a survey email (invitation or reminder) from its templates and builds the MIME
+//! message: text and HTML parts, the unsubscribe headers of RFC 8058, a fixed Message-ID.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDateTime};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::Message;
+use serde::Serialize;
+
+use crate::db::interactions::MailView;
+use crate::db::outbox::OutboxRow;
+use crate::domain::language::Language;
+use crate::domain::survey::{QuestionType, SurveyDefinition};
+use crate::state::AppState;
+use crate::templates::TemplateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("invalid recipient address")]
+    Recipient,
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// `List-Unsubscribe: <URL>`.
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
+    }
+}
+
+#[derive(Serialize)]
+struct Point {
+    n: i32,
+    label: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct EmailContext<'a> {
+    lang: &'static str,
+    dir: &'static str,
+    align: &'static str,
+    align_end: &'static str,
+    t: &'a serde_json::Value,
+    city: String,
+    color: &'a str,
+    reminder: bool,
+    subject: String,
+    service: String,
+    date: String,
+    question: String,
+    low: String,
+    high: String,
+    points: Vec<Point>,
+    survey_url: String,
+    unsubscribe_url: String,
+    expires: String,
+}
+
+fn day(t: NaiveDateTime) -> String {
+    let local = t
+        .and_utc()
+        .with_timezone(&chrono_tz::Asia::Jerusalem)
+        .date_naive();
+    format!("{:02}.{:02}.{}", local.day(), local.month(), local.year())
+}
+
+fn pick(map: &BTreeMap<Language, String>, lang: Language) -> String {
+    map.get(&lang)
+        .or_else(|| map.get(&Language::He))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The subject, text and HTML of a survey email.
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub fn render(
+    state: &AppState,
+    row: &OutboxRow,
+    view: &MailView,
+    survey: &SurveyDefinition,
+) -> Result<Rendered, TemplateError> {
+    let lang = Language::parse(&view.language).unwrap_or_default();
+    let templates = &state.templates;
+    let token = state.key.survey_token(&view.invitation_id);
+    let base = &state.settings.base_url;
+    let survey_url = format!("{base}/s/{}", token.expose());
+    let unsubscribe_url = format!("{base}/u/{}", token.expose());
+    let names: BTreeMap<Language, String> =
+        serde_json::from_str(&view.service_names_i18n).unwrap_or_default();
+    let service = names
+        .get(&lang)
+        .cloned()
+        .unwrap_or_else(|| view.service_name.clone());
+    let first_scale = survey
+        .questions
+        .iter()
+        .find(|q| q.kind == QuestionType::Rating)
+        .or_else(|| survey.questions.iter().find(|q| q.kind.scale().is_some()));
+    let (question, low, high, points) = match first_scale {
+        Some(q) => {
+            let low = q.low.as_ref().map(|m| pick(m, lang)).unwrap_or_default();
+            let high = q.high.as_ref().map(|m| pick(m, lang)).unwrap_or_default();
+            let range = q.kind.scale().unwrap_or(1..=5);
+            let (first, last) = (*range.start(), *range.end());
+            let points = range
+                .map(|n| Point {
+                    n,
+                    label: if n == first {
+                        low.clone()
+                    } else if n == last {
+                        high.clone()
+                    } else {
+                        String::new()
+                    },
+                    url: format!("{survey_url}?{}={n}", q.id),
+                })
+                .collect();
+            (pick(&q.text, lang), low, high, points)
+        }
+        None => (String::new(), String::new(), String::new(), Vec::new()),
+    };
+    let strings = templates.strings(lang);
+    let city = state
+        .settings
+        .city_name
+        .clone()
+        .unwrap_or_else(|| templates.text(lang, "city"));
+    let rtl = lang.dir() == "rtl";
+    let mut ctx = EmailContext {
+        lang: lang.code(),
+        dir: lang.dir(),
+        align: if rtl { "right" } else { "left" },
+        align_end: if rtl { "left" } else { "right" },
+        t: &strings["email"],
+        city,
+        color: &state.settings.brand_color,
+        reminder: row.kind == "reminder",
+        subject: String::new(),
+        service,
+        date: day(view.closed_at),
+        question,
+        low,
+        high,
+        points,
+        survey_url,
+        unsubscribe_url,
+        expires: day(view.expires_at),
+    };
+    ctx.subject = templates
+        .render_text("email/survey/subject.txt", &ctx)?
+        .trim()
+        .to_string();
+    Ok(Rendered {
+        text: templates.render_text("email/survey/body.txt", &ctx)?,
+        html: templates.render("email/survey/body.html", &ctx)?,
+        subject: ctx.subject,
+    })
+}
+
+/// The MIME message of a rendered email.
+pub fn build(
+    state: &AppState,
+    row: &OutboxRow,
+    rendered: Rendered,
+    unsubscribe_url: &str,
+) -> Result<Message, MessageError> {
+    let to: Mailbox = row.recipient.parse().map_err(|_| MessageError::Recipient)?;
+    Ok(Message::builder()
+        .from(state.settings.mail_from.clone())
+        .to(to)
+        .subject(rendered.subject)
+        .message_id(Some(row.message_id.clone()))
+        .header(ListUnsubscribe(format!("<{unsubscribe_url}>")))
+        .header(ListUnsubscribePost)
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text,
+            rendered.html,
+        ))?)
+}
+
+/// The unsubscribe link of an invitation.
+pub fn unsubscribe_url(state: &AppState, invitation_id: &str) -> String {
+    format!(
+        "{}/u/{}",
+        state.settings.base_url,
+        state.key.survey_token(invitation_id).expose()
+    )
+}

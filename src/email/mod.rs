@@ -1,0 +1,6 @@
+//! Email: rendering (`message`), the SMTP connection (`transport`) and the delivery worker
+//! (`outbox_worker`), the only code that speaks SMTP.
+
+pub mod message;
+pub mod outbox_worker;
+pub mod transport;

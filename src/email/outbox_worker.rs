@@ -1,0 +1,202 @@
+//! The delivery worker inside `mashov serve`: claims due emails from the outbox, renders and sends
+//! them concurrently over the pooled SMTP transport, and records each outcome. Transient
+//! failures (connection errors, time-outs, 4xx) are retried with exponential backoff and jitter,
+//! the first within a minute, for 48 hours; a permanent 5xx fails the email with the reply.
+
+use chrono::{DateTime, Duration, Utc};
+use futures_util::stream::{self, StreamExt};
+use lettre::AsyncTransport;
+use rand::Rng;
+
+use super::message::{self, MessageError};
+use super::transport::Mailer;
+use crate::db::outbox::{self, OutboxRow};
+use crate::db::{self, DbConnection, DbError};
+use crate::state::{read, write, AppState};
+
+/// Emails claimed at once; also how many are in flight.
+const BATCH: i64 = 100;
+const IN_FLIGHT: usize = 32;
+/// How long transient failures are retried.
+const GIVE_UP_AFTER: i64 = 48;
+
+/// What to do with one claimed email.
+enum Plan {
+    Send(Box<lettre::Message>),
+    Cancel(&'static str),
+    Fail(String),
+}
+
+/// What happened to it.
+enum Outcome {
+    Sent,
+    Retry(DateTime<Utc>, String),
+    Failed(String),
+    Cancelled(&'static str),
+}
+
+/// Runs until the process ends.
+pub async fn run(state: actix_web::web::Data<AppState>, mailer: Mailer) {
+    loop {
+        let claimed = match deliver_batch(&state, &mailer).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "outbox delivery failed");
+                0
+            }
+        };
+        if claimed < BATCH as usize {
+            tokio::time::sleep(state.settings.outbox_poll).await;
+        }
+    }
+}
+
+/// Claims, sends and records one batch; returns how many emails it claimed.
+pub async fn deliver_batch(
+    state: &actix_web::web::Data<AppState>,
+    mailer: &Mailer,
+) -> Result<usize, DbError> {
+    let now = state.clock.now();
+    let lease = now + state.settings.outbox_lease;
+    let rows = write(state, move |conn, _| {
+        outbox::claim(conn, now.naive_utc(), lease.naive_utc(), BATCH).map_err(DbError::Query)
+    })
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let claimed = rows.len();
+    let plans = read(state, move |conn, st| {
+        Ok::<_, DbError>(
+            rows.into_iter()
+                .map(|row| {
+                    let plan = plan(conn, st, &row, now);
+                    (row, plan)
+                })
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await?;
+    let outcomes: Vec<(OutboxRow, Outcome)> = stream::iter(plans)
+        .map(|(row, plan)| async move {
+            let outcome = match plan {
+                Plan::Send(msg) => match mailer.send(*msg).await {
+                    Ok(_) => Outcome::Sent,
+                    Err(e) if e.is_permanent() => Outcome::Failed(e.to_string()),
+                    Err(e) => retry(&row, now, e.to_string()),
+                },
+                Plan::Cancel(why) => Outcome::Cancelled(why),
+                Plan::Fail(why) => Outcome::Failed(why),
+            };
+            (row, outcome)
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    let sent = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Sent))
+        .count();
+    let recorded_at = state.clock.now().naive_utc();
+    write(state, move |conn, _| record(conn, &outcomes, recorded_at)).await?;
+    tracing::info!(claimed, sent, "outbox batch delivered");
+    Ok(claimed)
+}
+
+fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTime<Utc>) -> Plan {
+    let Some(invitation_id) = row.invitation_id.as_deref() else {
+        return Plan::Fail(format!("{} emails have no renderer yet", row.kind));
+    };
+    let view = match db::interactions::mail_view(conn, invitation_id) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Plan::Cancel("invitation_missing"),
+        Err(e) => return Plan::Fail(format!("database: {e}")),
+    };
+    if let Some(hash) = &view.contact_email_hash {
+        if outbox::is_suppressed(conn, hash).unwrap_or(false) {
+            return Plan::Cancel("opted_out");
+        }
+    }
+    if view.answered_at.is_some() {
+        return Plan::Cancel("answered");
+    }
+    if view.expires_at <= now.naive_utc() {
+        return Plan::Cancel("expired");
+    }
+    let survey = match state.surveys.get(conn, &view.survey_id) {
+        Ok(s) => s,
+        Err(e) => return Plan::Fail(format!("survey: {e}")),
+    };
+    let built = message::render(state, row, &view, &survey)
+        .map_err(MessageError::from)
+        .and_then(|r| {
+            message::build(
+                state,
+                row,
+                r,
+                &message::unsubscribe_url(state, invitation_id),
+            )
+        });
+    match built {
+        Ok(m) => Plan::Send(Box::new(m)),
+        Err(e) => Plan::Fail(e.to_string()),
+    }
+}
+
+/// The next attempt: 36–54 s after the first failure, doubling up to an hour, each ±20%.
+fn retry(row: &OutboxRow, now: DateTime<Utc>, error: String) -> Outcome {
+    if now.naive_utc() - row.created_at > Duration::hours(GIVE_UP_AFTER) {
+        return Outcome::Failed(format!("gave up after {} attempts: {error}", row.attempts));
+    }
+    Outcome::Retry(now + backoff(row.attempts), error)
+}
+
+/// Delay after the `attempts`-th failed attempt.
+pub fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
+    let base = (45_i64 << exponent).min(3600) as f64;
+    let jitter = rand::thread_rng().gen_range(0.8..1.2);
+    Duration::milliseconds((base * jitter * 1000.0) as i64)
+}
+
+fn record(
+    conn: &mut DbConnection,
+    outcomes: &[(OutboxRow, Outcome)],
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    db::write_transaction(conn, |conn| {
+        for (row, outcome) in outcomes {
+            match outcome {
+                Outcome::Sent => outbox::mark_sent(conn, &row.id, now)?,
+                Outcome::Retry(at, e) => outbox::mark_retry(conn, &row.id, at.naive_utc(), e)?,
+                Outcome::Failed(e) => outbox::mark_final(conn, &row.id, "failed", e)?,
+                Outcome::Cancelled(why) => outbox::mark_final(conn, &row.id, "cancelled", why)?,
+            };
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .map_err(DbError::Query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use chrono::Duration;
+
+    #[test]
+    fn the_first_retry_comes_within_a_minute_and_later_ones_grow_to_an_hour() {
+        for _ in 0..100 {
+            let first = backoff(1);
+            assert!(first >= Duration::seconds(36) && first <= Duration::seconds(54));
+            let fifth = backoff(5);
+            assert!(fifth >= Duration::seconds(576) && fifth <= Duration::seconds(864));
+            assert!(backoff(40) <= Duration::seconds(4320));
+        }
+    }
+
+    #[test]
+    fn retries_cover_more_than_a_day_before_giving_up() {
+        let total: i64 = (1..=40).map(|n| backoff(n).num_seconds()).sum();
+        assert!(total > 24 * 3600);
+    }
+}
