@@ -85,7 +85,13 @@ fn start_delivery(state: &web::Data<AppState>) {
     let state = state.clone();
     actix_web::rt::spawn(async move {
         match crate::email::transport::build(&smtp) {
-            Ok(mailer) => crate::email::outbox_worker::run(state, mailer).await,
+            Ok(mailer) => {
+                // Never dropped: lettre's pool closes its connections on a task spawned from its
+                // destructor, which panics once the runtime is shutting down. The process (or
+                // test) ends with it instead.
+                let mailer: &'static crate::email::transport::Mailer = Box::leak(Box::new(mailer));
+                crate::email::outbox_worker::run(state, mailer).await
+            }
             Err(e) => tracing::error!(error = %e, "cannot set up the SMTP transport; email is off"),
         }
     });

@@ -36,9 +36,9 @@ enum Outcome {
 }
 
 /// Runs until the process ends.
-pub async fn run(state: actix_web::web::Data<AppState>, mailer: Mailer) {
+pub async fn run(state: actix_web::web::Data<AppState>, mailer: &'static Mailer) {
     loop {
-        let claimed = match deliver_batch(&state, &mailer).await {
+        let claimed = match deliver_batch(&state, mailer).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::error!(error = %e, "outbox delivery failed");

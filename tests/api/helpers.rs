@@ -125,12 +125,24 @@ pub fn settings_for(db: &TestDb, port: u16) -> Settings {
 }
 
 pub fn spawn_app(kind: Kind) -> Option<TestApp> {
+    spawn_app_with(kind, Utc::now(), |_| {})
+}
+
+/// The same, with the clock starting at `start` and settings adjusted by `configure`.
+pub fn spawn_app_with(
+    kind: Kind,
+    start: chrono::DateTime<Utc>,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let db = TestDb::new(kind)?;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let clock = ManualClock::new(Utc::now());
-    let state = mashov::startup::build_state(settings_for(&db, port), Arc::new(clock.clone()))
-        .expect("application state");
+    let clock = ManualClock::new(start);
+    let mut settings = settings_for(&db, port);
+    settings.outbox_poll = Duration::from_millis(20);
+    configure(&mut settings);
+    let state =
+        mashov::startup::build_state(settings, Arc::new(clock.clone())).expect("application state");
     let state = web::Data::new(state);
     let catalog = parse_catalog(CATALOG.as_bytes()).expect("test catalog");
     let mut conn = state.pool.get().expect("connection");
@@ -288,6 +300,10 @@ impl TestApp {
         url.strip_prefix(&self.address)
             .expect("link on this app's origin")
             .to_string()
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
     }
 
     pub fn conn(&self) -> PooledConn {

@@ -6,6 +6,8 @@ mod helpers;
 mod browser;
 mod cli;
 mod durability;
+mod email;
 mod interactions;
 mod schema;
+mod smtp;
 mod survey;
