@@ -161,3 +161,175 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
     assert!(!log.contains(&token), "the token never reaches the log");
     assert!(!log.contains(&key), "the API key never reaches the log");
 }
+
+/// Starts `mashov serve` with email on, in real time, with every sending rule off so that the
+/// hour of the test run does not matter.
+fn start_mailing(db: &TestDb, smtp_port: u16, secret: &str) -> Server {
+    let port = free_port();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(db.dir.path().join("server.log"))
+        .expect("log file");
+    let child = command(db, &["serve"], port)
+        .env("MASHOV_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+        .env("MASHOV_MAIL_FROM", "City <survey@city.example>")
+        .env("MASHOV_SECRET", secret)
+        .env("MASHOV_SEND_DELAY", "0s")
+        .env("MASHOV_QUIET_HOURS", "")
+        .env("MASHOV_SHABBAT", "off")
+        .env("MASHOV_REMINDER_AFTER", "off")
+        .env("MASHOV_FREQUENCY_CAP", "off")
+        .env("MASHOV_OUTBOX_LEASE", "3s")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("{}/healthz", server.base))
+        .call()
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "serve did not become healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+fn setup_catalog_and_key(db: &TestDb) -> String {
+    let csv = db.dir.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "department_code,department_name,service_code,service_name,sla_days\nsanitation,תברואה,sanitation.bins,פחים,5\n",
+    )
+    .expect("csv");
+    let port = free_port();
+    let o = command(
+        db,
+        &["catalog", "import", csv.to_str().expect("utf-8")],
+        port,
+    )
+    .output()
+    .expect("import");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = command(db, &["apikey", "create", "--name", "crm"], port)
+        .output()
+        .expect("key");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .last()
+        .expect("key")
+        .to_string()
+}
+
+/// Reports `range` interactions, each with its own address, spread over the servers.
+fn report_many(servers: &[&Server], key: &str, range: std::ops::Range<usize>) {
+    let closed = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    let ids: Vec<usize> = range.collect();
+    std::thread::scope(|s| {
+        for chunk in ids.chunks(ids.len().div_ceil(8).max(1)) {
+            let closed = &closed;
+            s.spawn(move || {
+                for n in chunk {
+                    let server = servers[n % servers.len()];
+                    let body = serde_json::json!({"external_id": format!("BULK-{n}"),
+                        "audience": "resident", "service_code": "sanitation.bins",
+                        "closed_at": closed, "contact": {"email": format!("bulk{n}@example.org")}});
+                    let r = ureq::post(&format!("{}/api/v1/interactions", server.base))
+                        .set("Authorization", &format!("Bearer {key}"))
+                        .set("Content-Type", "application/json")
+                        .send_string(&body.to_string())
+                        .expect("report");
+                    assert_eq!(r.status(), 201);
+                }
+            });
+        }
+    });
+}
+
+both_backends!(kill_9_in_the_middle_of_a_thousand_invitations_loses_none);
+
+fn kill_9_in_the_middle_of_a_thousand_invitations_loses_none(kind: Kind) {
+    use crate::smtp::SmtpSink;
+    let Some(db) = TestDb::new(kind) else { return };
+    let key = setup_catalog_and_key(&db);
+    let secret = mashov::domain::token::ServerKey::generate().encode();
+    let sink = SmtpSink::start();
+    sink.slow_down(Duration::from_millis(40));
+    let mut server = start_mailing(&db, sink.port, &secret);
+    report_many(&[&server], &key, 0..1000);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sink.messages().len() < 50 {
+        assert!(Instant::now() < deadline, "sending never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.kill_9();
+    let before = sink.messages().len();
+    assert!(before < 1000, "the kill came mid-batch ({before} sent)");
+    sink.slow_down(Duration::ZERO);
+    let mut restarted = start_mailing(&db, sink.port, &secret);
+    let got = sink.wait_for(1000);
+    std::thread::sleep(Duration::from_secs(4)); // past the lease: nothing more may come
+    let got_all = sink.messages();
+    restarted.kill_9();
+
+    let recipients: std::collections::HashSet<String> =
+        got_all.iter().flat_map(|m| m.to.clone()).collect();
+    assert_eq!(recipients.len(), 1000, "every invitation arrived");
+    let mut by_recipient: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for m in &got_all {
+        let id = m.header("Message-ID").expect("Message-ID");
+        by_recipient.entry(m.to[0].clone()).or_default().push(id);
+    }
+    let duplicates: usize = by_recipient.values().map(|ids| ids.len() - 1).sum();
+    for ids in by_recipient.values() {
+        assert!(
+            ids.iter().all(|id| *id == ids[0]),
+            "a resend keeps its Message-ID"
+        );
+    }
+    eprintln!(
+        "kill -9 after {before} of 1000: {} delivered in all, {duplicates} duplicates",
+        got_all.len()
+    );
+    assert!(got.len() >= 1000);
+    assert!(
+        duplicates <= 100,
+        "at most the emails in flight at the kill were resent"
+    );
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent'"
+        ),
+        1000
+    );
+}
+
+#[test]
+fn two_instances_on_one_postgresql_send_five_thousand_invitations_exactly_once() {
+    use crate::smtp::SmtpSink;
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let key = setup_catalog_and_key(&db);
+    let secret = mashov::domain::token::ServerKey::generate().encode();
+    let sink = SmtpSink::start();
+    let mut a = start_mailing(&db, sink.port, &secret);
+    let mut b = start_mailing(&db, sink.port, &secret);
+    report_many(&[&a, &b], &key, 0..5000);
+    sink.wait_for(5000);
+    std::thread::sleep(Duration::from_secs(4));
+    let got = sink.messages();
+    a.kill_9();
+    b.kill_9();
+    let recipients: std::collections::HashSet<String> =
+        got.iter().flat_map(|m| m.to.clone()).collect();
+    assert_eq!(recipients.len(), 5000);
+    assert_eq!(got.len(), 5000, "each exactly once");
+}

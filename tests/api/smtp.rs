@@ -42,6 +42,8 @@ struct Behaviour {
     transient_failures: usize,
     /// Answer `550` to these recipients.
     rejected: HashSet<String>,
+    /// Wait this long before accepting each message (a slow server).
+    delay: Duration,
 }
 
 pub struct SmtpSink {
@@ -99,6 +101,10 @@ impl SmtpSink {
 
     pub fn fail_next(&self, n: usize) {
         self.behaviour.lock().expect("lock").transient_failures = n;
+    }
+
+    pub fn slow_down(&self, per_message: Duration) {
+        self.behaviour.lock().expect("lock").delay = per_message;
     }
 
     pub fn reject(&self, address: &str) {
@@ -204,6 +210,8 @@ fn session(
                 let l = line.strip_prefix('.').unwrap_or(&line);
                 data.push_str(l);
             }
+            let delay = behaviour.lock().expect("lock").delay;
+            std::thread::sleep(delay);
             received.lock().expect("lock").push_back(Received {
                 to: std::mem::take(&mut to),
                 data,
