@@ -15,8 +15,8 @@ use crate::db::{self, DbConnection, DbError};
 use crate::state::{read, write, AppState};
 
 /// Emails claimed at once; also how many are in flight.
-const BATCH: i64 = 100;
-const IN_FLIGHT: usize = 32;
+const BATCH: i64 = 200;
+const IN_FLIGHT: usize = 64;
 /// How long transient failures are retried.
 const GIVE_UP_AFTER: i64 = 48;
 

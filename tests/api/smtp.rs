@@ -115,6 +115,10 @@ impl SmtpSink {
             .insert(address.to_string());
     }
 
+    pub fn count(&self) -> usize {
+        self.received.lock().expect("lock").len()
+    }
+
     pub fn messages(&self) -> Vec<Received> {
         self.received
             .lock()
@@ -128,15 +132,11 @@ impl SmtpSink {
     pub fn wait_for(&self, n: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let got = self.messages();
-            if got.len() >= n {
-                return got;
+            let got = self.count();
+            if got >= n {
+                return self.messages();
             }
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} emails arrived",
-                got.len()
-            );
+            assert!(Instant::now() < deadline, "only {got} of {n} emails arrived");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
