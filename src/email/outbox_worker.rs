@@ -77,7 +77,8 @@ pub async fn deliver_batch(
         )
     })
     .await?;
-    let outcomes: Vec<(OutboxRow, Outcome)> = stream::iter(plans)
+    // Outcomes are recorded as they come in, so that a crash resends only what was in flight.
+    let mut outcomes = stream::iter(plans)
         .map(|(row, plan)| async move {
             let outcome = match plan {
                 Plan::Send(msg) => match mailer.send(*msg).await {
@@ -91,14 +92,16 @@ pub async fn deliver_batch(
             (row, outcome)
         })
         .buffer_unordered(IN_FLIGHT)
-        .collect()
-        .await;
-    let sent = outcomes
-        .iter()
-        .filter(|(_, o)| matches!(o, Outcome::Sent))
-        .count();
-    let recorded_at = state.clock.now().naive_utc();
-    write(state, move |conn, _| record(conn, &outcomes, recorded_at)).await?;
+        .ready_chunks(IN_FLIGHT);
+    let mut sent = 0;
+    while let Some(chunk) = outcomes.next().await {
+        sent += chunk
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Sent))
+            .count();
+        let recorded_at = state.clock.now().naive_utc();
+        write(state, move |conn, _| record(conn, &chunk, recorded_at)).await?;
+    }
     tracing::info!(claimed, sent, "outbox batch delivered");
     Ok(claimed)
 }

@@ -136,7 +136,10 @@ impl SmtpSink {
             if got >= n {
                 return self.messages();
             }
-            assert!(Instant::now() < deadline, "only {got} of {n} emails arrived");
+            assert!(
+                Instant::now() < deadline,
+                "only {got} of {n} emails arrived"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
