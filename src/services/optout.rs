@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::db::interactions::InvitationView;
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::language::Language;
 use crate::domain::token::{hash_secret, looks_like_survey_token};
@@ -16,13 +17,19 @@ pub enum OptOutError {
 }
 super::db_error_from!(OptOutError);
 
-/// The language of the invitation behind an unsubscribe link (for its page).
-pub fn language(conn: &mut DbConnection, token: &str) -> Result<Language, OptOutError> {
+/// The invitation behind an unsubscribe link, whatever its state (answered or expired links
+/// still unsubscribe).
+fn invitation(conn: &mut DbConnection, token: &str) -> Result<InvitationView, OptOutError> {
     if !looks_like_survey_token(token) {
         return Err(OptOutError::NotFound);
     }
-    let view = db::interactions::find_view_by_token_hash(conn, &hash_secret(token))?
-        .ok_or(OptOutError::NotFound)?;
+    db::interactions::find_view_by_token_hash(conn, &hash_secret(token))?
+        .ok_or(OptOutError::NotFound)
+}
+
+/// The language of the invitation behind an unsubscribe link (for its page).
+pub fn language(conn: &mut DbConnection, token: &str) -> Result<Language, OptOutError> {
+    let view = invitation(conn, token)?;
     Ok(Language::parse(&view.language).unwrap_or_default())
 }
 
@@ -33,11 +40,7 @@ pub fn opt_out(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Language, OptOutError> {
-    if !looks_like_survey_token(token) {
-        return Err(OptOutError::NotFound);
-    }
-    let view = db::interactions::find_view_by_token_hash(conn, &hash_secret(token))?
-        .ok_or(OptOutError::NotFound)?;
+    let view = invitation(conn, token)?;
     if let Some(hash) = &view.contact_email_hash {
         db::write_transaction(conn, |c| {
             db::outbox::suppress(c, hash, "opted_out", now.naive_utc())

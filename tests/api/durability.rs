@@ -35,13 +35,20 @@ fn command(db: &TestDb, args: &[&str], port: u16) -> Command {
 }
 
 fn start(db: &TestDb) -> Server {
+    spawn_serve(command(db, &["serve"], 0), db)
+}
+
+/// Spawns `serve` (its command already carries the settings), logging to the test's log file,
+/// and waits until it is healthy.
+fn spawn_serve(mut cmd: Command, db: &TestDb) -> Server {
     let port = free_port();
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(db.dir.path().join("server.log"))
         .expect("log file");
-    let child = command(db, &["serve"], port)
+    let child = cmd
+        .env("MASHOV_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
         .spawn()
@@ -51,16 +58,14 @@ fn start(db: &TestDb) -> Server {
         base: format!("http://127.0.0.1:{port}"),
     };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if ureq::get(&format!("{}/healthz", server.base))
-            .call()
-            .is_ok()
-        {
-            return server;
-        }
+    while ureq::get(&format!("{}/healthz", server.base))
+        .call()
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "serve did not become healthy");
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("serve did not become healthy");
+    server
 }
 
 impl Server {
@@ -165,14 +170,8 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
 /// Starts `mashov serve` with email on, in real time, with every sending rule off so that the
 /// hour of the test run does not matter.
 fn start_mailing(db: &TestDb, smtp_port: u16, secret: &str) -> Server {
-    let port = free_port();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(db.dir.path().join("server.log"))
-        .expect("log file");
-    let child = command(db, &["serve"], port)
-        .env("MASHOV_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+    let mut cmd = command(db, &["serve"], 0);
+    cmd.env("MASHOV_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
         .env("MASHOV_MAIL_FROM", "City <survey@city.example>")
         .env("MASHOV_SECRET", secret)
         .env("MASHOV_SEND_DELAY", "0s")
@@ -180,24 +179,8 @@ fn start_mailing(db: &TestDb, smtp_port: u16, secret: &str) -> Server {
         .env("MASHOV_SHABBAT", "off")
         .env("MASHOV_REMINDER_AFTER", "off")
         .env("MASHOV_FREQUENCY_CAP", "off")
-        .env("MASHOV_OUTBOX_LEASE", "3s")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("spawn serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ureq::get(&format!("{}/healthz", server.base))
-        .call()
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "serve did not become healthy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
+        .env("MASHOV_OUTBOX_LEASE", "3s");
+    spawn_serve(cmd, db)
 }
 
 fn setup_catalog_and_key(db: &TestDb) -> String {
