@@ -32,12 +32,15 @@ pub fn security_headers() -> DefaultHeaders {
         ))
 }
 
-/// The path as it may appear in a log: survey tokens are replaced, so that logs hold no link.
+/// The path as it may appear in a log: survey and unsubscribe tokens are replaced, so that logs
+/// hold no link.
 pub fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/s/") {
-        Some(_) => "/s/[token]".to_string(),
-        None => path.chars().take(200).collect(),
+    for prefix in ["/s/", "/u/"] {
+        if path.starts_with(prefix) {
+            return format!("{prefix}[token]");
+        }
     }
+    path.chars().take(200).collect()
 }
 
 /// Access log through `tracing`: method, redacted path, status and time; never a query string,
@@ -67,5 +70,22 @@ where
             elapsed_us = start.elapsed().as_micros() as u64,
         );
         Ok(res)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn tokens_never_reach_the_log() {
+        assert_eq!(loggable_path("/s/abcDEF123"), "/s/[token]");
+        assert_eq!(loggable_path("/u/abcDEF123"), "/u/[token]");
+        assert_eq!(loggable_path("/s/abc/extra"), "/s/[token]");
+        assert_eq!(
+            loggable_path("/api/v1/interactions"),
+            "/api/v1/interactions"
+        );
+        assert_eq!(loggable_path(&"x".repeat(500)).len(), 200);
     }
 }

@@ -148,6 +148,8 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
     server.kill_9();
 
     let mut restarted = start(&db);
+    // An unsubscribe link carries the same secret: its request is logged without it too.
+    let _ = agent.get(&format!("{}/u/{token}", restarted.base)).call();
     let r = agent.get(&format!("{}{path}", restarted.base)).call();
     assert!(
         matches!(r, Err(ureq::Error::Status(410, _))),
@@ -163,6 +165,10 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
         .and_then(|mut f| f.read_to_string(&mut log))
         .expect("read log");
     assert!(log.contains("/s/[token]"), "requests are logged: {log}");
+    assert!(
+        log.contains("/u/[token]"),
+        "unsubscribe requests are logged: {log}"
+    );
     assert!(!log.contains(&token), "the token never reaches the log");
     assert!(!log.contains(&key), "the API key never reaches the log");
 }
