@@ -75,21 +75,6 @@ pub fn insert(
     Ok(())
 }
 
-/// True when the address was invited (not suppressed) by an interaction reported since `since`.
-pub fn invited_since(
-    conn: &mut DbConnection,
-    address_hash: &str,
-    since: NaiveDateTime,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        interactions::table
-            .filter(interactions::contact_email_hash.eq(address_hash))
-            .filter(interactions::status.eq("scheduled"))
-            .filter(interactions::created_at.gt(since)),
-    ))
-    .get_result(conn)
-}
-
 /// The interaction with this external id and its invitation, if it was already reported.
 pub fn find_by_external_id(
     conn: &mut DbConnection,

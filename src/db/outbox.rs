@@ -28,19 +28,18 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-/// Inserts unless a row with the same idempotency key exists; returns whether it inserted.
-pub fn enqueue(conn: &mut DbConnection, row: &OutboxRow) -> QueryResult<bool> {
-    let exists: bool = diesel::select(diesel::dsl::exists(
-        outbox::table.filter(outbox::idempotency_key.eq(&row.idempotency_key)),
-    ))
-    .get_result(conn)?;
-    if exists {
-        return Ok(false);
+/// Inserts rows that cannot exist yet (their keys name an invitation made in the same
+/// transaction), in one statement on each backend's own connection.
+pub fn insert_new(conn: &mut DbConnection, rows: &[OutboxRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    diesel::insert_into(outbox::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(true)
+    let insert = diesel::insert_into(outbox::table).values(rows);
+    match conn {
+        DbConnection::Postgres(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(())
 }
 
 const COLUMNS: &str = "id, kind, idempotency_key, invitation_id, recipient, message_id, payload, \
@@ -182,6 +181,25 @@ pub fn suppress(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Whether the address opted out, and whether it was invited since `since` (one round trip).
+pub fn address_state(
+    conn: &mut DbConnection,
+    address_hash: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(bool, bool)> {
+    use super::schema::interactions;
+    diesel::select((
+        diesel::dsl::exists(suppressions::table.find(address_hash)),
+        diesel::dsl::exists(
+            interactions::table
+                .filter(interactions::contact_email_hash.eq(address_hash))
+                .filter(interactions::status.eq("scheduled"))
+                .filter(interactions::created_at.gt(since)),
+        ),
+    ))
+    .get_result(conn)
 }
 
 pub fn is_suppressed(conn: &mut DbConnection, address_hash: &str) -> QueryResult<bool> {

@@ -45,6 +45,64 @@ pub fn insert(
     Ok(())
 }
 
+/// PostgreSQL only: claims the invitation and stores the response and its answers in one
+/// statement (one round trip, atomic on its own). Returns whether the invitation was claimed.
+pub fn claim_and_insert_pg(
+    conn: &mut diesel::PgConnection,
+    now: NaiveDateTime,
+    response: &ResponseRow,
+    answer_rows: &[AnswerRow],
+) -> QueryResult<bool> {
+    use diesel::pg::Pg;
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+
+    #[derive(QueryableByName)]
+    struct Claimed {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let values: Vec<String> = (0..answer_rows.len())
+        .map(|i| {
+            let p = 9 + 3 * i;
+            format!("(${p}::text, ${}::int, ${}::text)", p + 1, p + 2)
+        })
+        .collect();
+    let answers = if values.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", inserted AS (INSERT INTO answers (response_id, question_id, int_value, text_value) \
+             SELECT response.id, v.q, v.i, v.t FROM response, (VALUES {}) AS v(q, i, t) RETURNING 1)",
+            values.join(", ")
+        )
+    };
+    let sql = format!(
+        "WITH claimed AS (UPDATE invitations SET answered_at = $1 \
+           WHERE id = $2 AND answered_at IS NULL AND expires_at > $1 RETURNING id), \
+         response AS (INSERT INTO responses (id, invitation_id, survey_id, audience, service_code, \
+           channel, language, submitted_at) SELECT $3, id, $4, $5, $6, $7, $8, $1 FROM claimed \
+           RETURNING id){answers} \
+         SELECT COUNT(*) AS n FROM claimed"
+    );
+    let mut query = diesel::sql_query(sql)
+        .into_boxed::<Pg>()
+        .bind::<Timestamp, _>(now)
+        .bind::<Text, _>(response.invitation_id.clone().unwrap_or_default())
+        .bind::<Text, _>(response.id.clone())
+        .bind::<Text, _>(response.survey_id.clone())
+        .bind::<Text, _>(response.audience.clone())
+        .bind::<Text, _>(response.service_code.clone())
+        .bind::<Nullable<Text>, _>(response.channel.clone())
+        .bind::<Text, _>(response.language.clone());
+    for row in answer_rows {
+        query = query
+            .bind::<Text, _>(row.question_id.clone())
+            .bind::<Nullable<Integer>, _>(row.int_value)
+            .bind::<Nullable<Text>, _>(row.text_value.clone());
+    }
+    Ok(query.get_result::<Claimed>(conn)?.n == 1)
+}
+
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     responses::table.count().get_result(conn)
 }

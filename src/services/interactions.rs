@@ -86,15 +86,15 @@ pub fn report(
             .map(|e| ctx.key.address_hash(e));
         let suppressed = match &address_hash {
             None => None,
-            Some(h) if db::outbox::is_suppressed(conn, h)? => Some("opted_out"),
-            Some(h) => match ctx.rules.frequency_cap {
-                Some(cap)
-                    if db::interactions::invited_since(conn, h, (ctx.now - cap).naive_utc())? =>
-                {
-                    Some("frequency_cap")
+            Some(h) => {
+                // Without a cap, "invited since now" never matches.
+                let since = ctx.now - ctx.rules.frequency_cap.unwrap_or(Duration::zero());
+                match db::outbox::address_state(conn, h, since.naive_utc())? {
+                    (true, _) => Some("opted_out"),
+                    (false, true) => Some("frequency_cap"),
+                    (false, false) => None,
                 }
-                _ => None,
-            },
+            }
         };
         let interaction = interaction_row(ctx, &new, address_hash, suppressed);
         if suppressed.is_some() {
@@ -104,9 +104,7 @@ pub fn report(
         let invitation = invitation_row(ctx, &interaction, &survey.id);
         db::interactions::insert(conn, &interaction, Some(&invitation))?;
         if let Some(email) = &new.contact.email {
-            for row in emails(ctx, &invitation, new.closed_at, email) {
-                db::outbox::enqueue(conn, &row)?;
-            }
+            db::outbox::insert_new(conn, &emails(ctx, &invitation, new.closed_at, email))?;
         }
         Ok(Reported::Created(receipt(
             ctx,

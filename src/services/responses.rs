@@ -149,13 +149,22 @@ pub fn store(
     now: DateTime<Utc>,
 ) -> Result<Language, SurveyError> {
     let inv = &prepared.invitation;
-    let stored = db::write_transaction(conn, |conn| {
-        if db::interactions::mark_answered(conn, &inv.invitation_id, now.naive_utc())? == 0 {
-            return Ok(false);
-        }
-        db::responses::insert(conn, &prepared.response, &prepared.rows)?;
-        Ok::<_, diesel::result::Error>(true)
-    });
+    let stored = match conn {
+        // One statement, one round trip: round trips are what answers cost on PostgreSQL.
+        DbConnection::Postgres(c) => db::responses::claim_and_insert_pg(
+            c,
+            now.naive_utc(),
+            &prepared.response,
+            &prepared.rows,
+        ),
+        DbConnection::Sqlite(_) => db::write_transaction(conn, |conn| {
+            if db::interactions::mark_answered(conn, &inv.invitation_id, now.naive_utc())? == 0 {
+                return Ok(false);
+            }
+            db::responses::insert(conn, &prepared.response, &prepared.rows)?;
+            Ok::<_, diesel::result::Error>(true)
+        }),
+    };
     let language = prepared.language;
     match stored {
         Ok(true) => Ok(language),
