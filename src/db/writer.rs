@@ -32,6 +32,8 @@ fn shape(backend: Backend) -> (usize, usize) {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// The checkpointer stops when the last handle is gone.
+    _alive: Arc<()>,
 }
 
 impl Writer {
@@ -41,20 +43,53 @@ impl Writer {
         let (jobs, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads {
-            let conn = manager.open()?;
+            let mut conn = manager.open()?;
+            if manager.backend() == Backend::Sqlite {
+                // The checkpointer thread does it (below).
+                use diesel::connection::SimpleConnection;
+                conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+                    .map_err(DbError::Query)?;
+            }
             let (manager, rx) = (manager.clone(), rx.clone());
             std::thread::Builder::new()
                 .name(format!("mashov-writer-{i}"))
                 .spawn(move || run(manager, conn, &rx, limit))
                 .map_err(|e| DbError::Migration(format!("cannot start a writer thread: {e}")))?;
         }
-        Ok(Writer { jobs })
+        let alive = Arc::new(());
+        if manager.backend() == Backend::Sqlite {
+            start_checkpointer(manager, Arc::downgrade(&alive))?;
+        }
+        Ok(Writer {
+            jobs,
+            _alive: alive,
+        })
     }
 
     /// Queues a job; `false` when the writers have stopped.
     pub fn submit(&self, job: Job) -> bool {
         self.jobs.send(job).is_ok()
     }
+}
+
+/// SQLite: copies the write-ahead log back into the database from a thread of its own, once a
+/// second, instead of in whichever commit crosses SQLite's 1,000-page mark: the writer then
+/// spends its time on commits, not on checkpoints and their fsyncs.
+fn start_checkpointer(manager: Manager, alive: std::sync::Weak<()>) -> Result<(), DbError> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = manager.open()?;
+    std::thread::Builder::new()
+        .name("mashov-checkpoint".into())
+        .spawn(move || {
+            while alive.upgrade().is_some() {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        })
+        .map_err(|e| DbError::Migration(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok(())
 }
 
 /// Takes the next batch: waits for one job, then whatever else is already waiting.

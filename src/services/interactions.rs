@@ -56,13 +56,15 @@ pub struct ReportContext<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub fn report(
+/// Checks a report against the rules and the catalog; reads only, so that it can run where
+/// reads are cheap and leave the writer only the writes.
+pub fn validate(
     conn: &mut DbConnection,
-    ctx: &ReportContext<'_>,
     body: &Value,
-) -> Result<Reported, ReportError> {
+    now: DateTime<Utc>,
+) -> Result<NewInteraction, ReportError> {
     let mut lookup_error = None;
-    let parsed = parse_interaction(body, ctx.now, |code| {
+    let parsed = parse_interaction(body, now, |code| {
         db::catalog::service_serves(conn, code, "residents").unwrap_or_else(|e| {
             lookup_error = Some(e);
             true
@@ -71,8 +73,26 @@ pub fn report(
     if let Some(e) = lookup_error {
         return Err(e.into());
     }
-    let new = parsed.map_err(ReportError::Invalid)?;
+    parsed.map_err(ReportError::Invalid)
+}
 
+/// Validates and records a report on one connection.
+pub fn report(
+    conn: &mut DbConnection,
+    ctx: &ReportContext<'_>,
+    body: &Value,
+) -> Result<Reported, ReportError> {
+    let new = validate(conn, body, ctx.now)?;
+    record(conn, ctx, &new)
+}
+
+/// Records a validated report: the interaction, its invitation and its emails, or the earlier
+/// record of the same external id.
+pub fn record(
+    conn: &mut DbConnection,
+    ctx: &ReportContext<'_>,
+    new: &NewInteraction,
+) -> Result<Reported, ReportError> {
     let attempt = db::write_transaction(conn, |conn| {
         if let Some((i, inv)) = db::interactions::find_by_external_id(conn, &new.external_id)? {
             return Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())));
@@ -96,7 +116,7 @@ pub fn report(
                 }
             }
         };
-        let interaction = interaction_row(ctx, &new, address_hash, suppressed);
+        let interaction = interaction_row(ctx, new, address_hash, suppressed);
         if suppressed.is_some() {
             db::interactions::insert(conn, &interaction, None)?;
             return Ok(Reported::Created(receipt(ctx, &interaction, None)));

@@ -3,8 +3,8 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{authenticate, read_json, ApiError};
-use crate::services::interactions::{report, ReportContext, Reported};
-use crate::state::{write, AppState};
+use crate::services::interactions::{record, validate, ReportContext, Reported};
+use crate::state::{read, write, AppState};
 
 #[tracing::instrument(name = "api.interactions.create", skip_all)]
 pub async fn create(
@@ -14,6 +14,11 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     authenticate(&state, &req).await?;
     let body = read_json(payload).await?;
+    let now = state.clock.now();
+    let new = read(&state, move |conn, _| {
+        validate(conn, &body, now).map_err(ApiError::from)
+    })
+    .await?;
     let reported = write(&state, move |conn, st| {
         let ctx = ReportContext {
             key: &st.key,
@@ -21,9 +26,9 @@ pub async fn create(
             link_ttl: st.settings.link_ttl,
             rules: &st.settings.send_rules,
             message_domain: st.settings.mail_from.email.domain(),
-            now: st.clock.now(),
+            now,
         };
-        report(conn, &ctx, &body).map_err(ApiError::from)
+        record(conn, &ctx, &new).map_err(ApiError::from)
     })
     .await?;
     Ok(match reported {
