@@ -82,7 +82,13 @@ where
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => v.insert(state.manager.open_reader()?),
         };
-        f(conn, state)
+        let result = f(conn, state);
+        // After a failure, make sure the connection itself still works (the database may have
+        // restarted); a broken one is dropped and the next read opens a new one.
+        if result.is_err() && !crate::db::connection::is_alive(conn) {
+            readers.remove(&state.id);
+        }
+        result
     })
 }
 

@@ -178,6 +178,11 @@ where
     result
 }
 
+/// True when the connection answers a trivial query.
+pub fn is_alive(conn: &mut DbConnection) -> bool {
+    conn.batch_execute("SELECT 1").is_ok()
+}
+
 /// True when an error is a unique-constraint violation (a concurrent duplicate).
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

@@ -43,13 +43,7 @@ impl Writer {
         let (jobs, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads {
-            let mut conn = manager.open()?;
-            if manager.backend() == Backend::Sqlite {
-                // The checkpointer thread does it (below).
-                use diesel::connection::SimpleConnection;
-                conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
-                    .map_err(DbError::Query)?;
-            }
+            let conn = open(&manager)?;
             let (manager, rx) = (manager.clone(), rx.clone());
             std::thread::Builder::new()
                 .name(format!("mashov-writer-{i}"))
@@ -92,6 +86,17 @@ fn start_checkpointer(manager: Manager, alive: std::sync::Weak<()>) -> Result<()
     Ok(())
 }
 
+/// A writer's connection. On SQLite its commits never checkpoint: the checkpointer does.
+fn open(manager: &Manager) -> Result<DbConnection, DbError> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = manager.open()?;
+    if manager.backend() == Backend::Sqlite {
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+            .map_err(DbError::Query)?;
+    }
+    Ok(conn)
+}
+
 /// Takes the next batch: waits for one job, then whatever else is already waiting.
 fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) -> Option<Vec<Job>> {
     let rx = rx.lock().ok()?;
@@ -106,7 +111,19 @@ fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) -> Option<Vec<Job>>
 }
 
 fn run(manager: Manager, mut conn: DbConnection, rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) {
+    let mut checked = std::time::Instant::now();
     while let Some(mut batch) = next_batch(rx, limit) {
+        // A connection the database dropped (a restart, a killed backend) is replaced within a
+        // second, instead of failing every write after it.
+        if checked.elapsed() > std::time::Duration::from_secs(1) {
+            checked = std::time::Instant::now();
+            if !super::connection::is_alive(&mut conn) {
+                match open(&manager) {
+                    Ok(fresh) => conn = fresh,
+                    Err(e) => tracing::error!(error = %e, "cannot reconnect the writer"),
+                }
+            }
+        }
         if batch.len() == 1 {
             // Alone: the job's own transaction is its commit; a batch around it would only add
             // a savepoint and its release.
@@ -133,7 +150,7 @@ fn run(manager: Manager, mut conn: DbConnection, rx: &Mutex<mpsc::Receiver<Job>>
         if let Some(e) = &error {
             tracing::error!(error = %e, jobs = finishers.len(), "group commit failed");
             // Start the next batch on a clean connection.
-            if let Ok(fresh) = manager.open() {
+            if let Ok(fresh) = open(&manager) {
                 conn = fresh;
             }
         }

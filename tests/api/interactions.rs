@@ -224,3 +224,47 @@ fn health_and_the_openapi_document_are_served(kind: Kind) {
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"], "not_found");
 }
+
+/// PostgreSQL drops every connection of the database (a restart, a failover): mashov reconnects
+/// by itself, at the cost of at most a failed request or a second of failed writes.
+#[test]
+fn the_service_recovers_when_postgresql_drops_its_connections() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Some(app) = spawn_app(Kind::Postgres) else {
+        return;
+    };
+    let path = app.new_survey_path("RECONNECT-1", "he");
+    assert_eq!(app.get(&path).status, 200);
+    let admin = std::env::var("MASHOV_TEST_POSTGRES_URL").expect("admin URL");
+    let name = app
+        .db
+        .url
+        .rsplit('/')
+        .next()
+        .expect("database name")
+        .to_string();
+    let mut conn = diesel::PgConnection::establish(&admin).expect("admin connection");
+    conn.batch_execute(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .expect("terminate");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut n = 0;
+    loop {
+        n += 1;
+        let page = app.get(&path).status;
+        let report = app
+            .report(&app.interaction(&format!("RECONNECT-{}", n + 1), "he"))
+            .status;
+        if page == 200 && report == 201 {
+            break;
+        }
+        assert!([503, 500, 200].contains(&page), "page {page}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never recovered: page {page}, report {report}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
