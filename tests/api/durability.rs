@@ -87,29 +87,7 @@ both_backends!(an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_lo
 
 fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
-    let csv = db.dir.path().join("c.csv");
-    std::fs::write(
-        &csv,
-        "department_code,department_name,service_code,service_name,sla_days\nsanitation,תברואה,sanitation.bins,פחים,5\n",
-    )
-    .expect("csv");
-    let port = free_port();
-    let o = command(
-        &db,
-        &["catalog", "import", csv.to_str().expect("utf-8")],
-        port,
-    )
-    .output()
-    .expect("import");
-    assert!(o.status.success());
-    let o = command(&db, &["apikey", "create", "--name", "crm"], port)
-        .output()
-        .expect("key");
-    let key = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .last()
-        .expect("key")
-        .to_string();
+    let key = setup_catalog_and_key(&db);
 
     let mut server = start(&db);
     let closed = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
