@@ -155,6 +155,10 @@ fn an_invitation_arrives_once_in_each_language_with_both_parts_and_working_links
             "no remote images"
         );
         assert!(html.contains("600"), "laid out for 600 px");
+        // For a person to look at (for example as a headless-browser screenshot).
+        let look =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("email-{lang}.html"));
+        let _ = std::fs::write(look, &html);
         // The one-tap link opens the survey with that answer chosen, and stores nothing.
         let tap = format!("{url}?overall=4");
         // Handlebars escapes '=' in the HTML part as an entity, which mail clients decode.
