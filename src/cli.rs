@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+mod campaign;
+mod progress;
+
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, connection::Manager, DbConnection};
@@ -47,6 +50,11 @@ enum Command {
     Apikey {
         #[command(subcommand)]
         command: ApikeyCommand,
+    },
+    /// Periodic internal-service surveys of employees.
+    Campaign {
+        #[command(subcommand)]
+        command: campaign::CampaignCommand,
     },
     /// The email outbox.
     Outbox {
@@ -121,6 +129,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Catalog {
             command: CatalogCommand::Import { file },
         } => import_catalog(&settings, &file),
+        Command::Campaign { command } => campaign::run(&settings, command),
         Command::Outbox { command } => {
             let mut conn = migrated(&settings)?;
             let now = clock.now();

@@ -29,6 +29,12 @@ impl ManualClock {
         ManualClock(Arc::new(Mutex::new(truncate(start))))
     }
 
+    pub fn set(&self, to: DateTime<Utc>) {
+        if let Ok(mut now) = self.0.lock() {
+            *now = truncate(to);
+        }
+    }
+
     pub fn advance(&self, by: Duration) {
         if let Ok(mut now) = self.0.lock() {
             *now += by;

@@ -43,6 +43,8 @@ pub struct Settings {
     pub outbox_poll: std::time::Duration,
     /// How long a worker holds the emails it claimed before another may take them over.
     pub outbox_lease: Duration,
+    /// The smallest group of employee answers any surface shows (at least 3).
+    pub min_group_size: i64,
 }
 
 /// How to reach the mail server.
@@ -84,6 +86,7 @@ struct FileSettings {
     city_name: Option<String>,
     brand_color: Option<String>,
     outbox_lease: Option<String>,
+    min_group_size: Option<toml::Value>,
 }
 
 impl Settings {
@@ -215,7 +218,30 @@ impl Settings {
         .filter(|d| *d >= Duration::seconds(1))
         .ok_or_else(|| ConfigError("MASHOV_OUTBOX_LEASE: must be at least 1s".into()))?;
 
+        let min_group_size = match pick(
+            "MASHOV_MIN_GROUP_SIZE",
+            file.min_group_size.map(|v| match v {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(n) => n.to_string(),
+                other => format!("{other:?}"),
+            }),
+        ) {
+            None => 5,
+            Some(text) => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (3..=1000).contains(n))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "MASHOV_MIN_GROUP_SIZE: {text:?} is not a whole number from 3 to 1000 \
+                         (anonymity needs groups of at least 3)"
+                    ))
+                })?,
+        };
+
         Ok(Settings {
+            min_group_size,
             outbox_poll: std::time::Duration::from_millis(500),
             outbox_lease,
             smtp,
@@ -438,11 +464,32 @@ mod tests {
             ("MASHOV_REMINDER_AFTER", "later"),
             ("MASHOV_FREQUENCY_CAP", "-1d"),
             ("MASHOV_BRAND_COLOR", "blue"),
+            ("MASHOV_MIN_GROUP_SIZE", "2"),
+            ("MASHOV_MIN_GROUP_SIZE", "five"),
         ] {
             let e = Settings::from_sources(None, &env(&[(key, value)])).expect_err(key);
             assert!(e.0.starts_with(key), "{e}");
             assert!(!e.0.contains('\n'));
         }
+    }
+
+    #[test]
+    fn the_minimum_group_size_defaults_to_five_and_never_goes_below_three() {
+        assert_eq!(
+            Settings::from_sources(None, &env(&[]))
+                .expect("defaults")
+                .min_group_size,
+            5
+        );
+        let s = Settings::from_sources(None, &env(&[("MASHOV_MIN_GROUP_SIZE", "3")]));
+        assert_eq!(s.expect("valid").min_group_size, 3);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.toml");
+        std::fs::write(&path, "min_group_size = 8\n").expect("write");
+        let s = Settings::from_sources(Some(&path), &env(&[])).expect("valid");
+        assert_eq!(s.min_group_size, 8);
+        std::fs::write(&path, "min_group_size = 1\n").expect("write");
+        assert!(Settings::from_sources(Some(&path), &env(&[])).is_err());
     }
 
     #[test]

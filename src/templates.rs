@@ -20,6 +20,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/public/survey.hbs"),
     ),
     (
+        "public/question",
+        include_str!("../templates/public/question.hbs"),
+    ),
+    (
+        "public/campaign_pick",
+        include_str!("../templates/public/campaign_pick.hbs"),
+    ),
+    (
+        "public/campaign_rate",
+        include_str!("../templates/public/campaign_rate.hbs"),
+    ),
+    (
         "public/intro",
         include_str!("../templates/public/intro.hbs"),
     ),
@@ -36,6 +48,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/public/unsubscribe.hbs"),
     ),
     (
+        "email/campaign/body.html",
+        include_str!("../templates/email/campaign/body.html.hbs"),
+    ),
+    (
         "email/survey/body.html",
         include_str!("../templates/email/survey/body.html.hbs"),
     ),
@@ -43,6 +59,14 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 /// Plain-text templates (subjects and text bodies): rendered without HTML escaping.
 const TEXT_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "email/campaign/subject.txt",
+        include_str!("../templates/email/campaign/subject.txt.hbs"),
+    ),
+    (
+        "email/campaign/body.txt",
+        include_str!("../templates/email/campaign/body.txt.hbs"),
+    ),
     (
         "email/survey/subject.txt",
         include_str!("../templates/email/survey/subject.txt.hbs"),

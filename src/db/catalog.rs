@@ -87,3 +87,10 @@ pub fn all_services(conn: &mut DbConnection) -> QueryResult<Vec<ServiceRow>> {
 pub fn count_departments(conn: &mut DbConnection) -> QueryResult<i64> {
     departments::table.count().get_result(conn)
 }
+
+pub fn all_departments(conn: &mut DbConnection) -> QueryResult<Vec<DepartmentRow>> {
+    departments::table
+        .order(departments::code.asc())
+        .select(DepartmentRow::as_select())
+        .load(conn)
+}

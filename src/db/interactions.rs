@@ -39,6 +39,13 @@ pub struct InvitationRow {
     pub expires_at: NaiveDateTime,
     pub answered_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Answered; employees' invitations keep only this, never a time.
+    pub answered: bool,
+    pub audience: String,
+    pub service_code: String,
+    pub channel: Option<String>,
+    /// The local day it was issued, for response rates.
+    pub day: String,
 }
 
 /// What the survey page needs about an invitation, in one query.
@@ -48,7 +55,7 @@ pub struct InvitationView {
     pub survey_id: String,
     pub language: String,
     pub expires_at: NaiveDateTime,
-    pub answered_at: Option<NaiveDateTime>,
+    pub answered: bool,
     pub audience: String,
     pub channel: Option<String>,
     pub closed_at: NaiveDateTime,
@@ -98,7 +105,7 @@ pub struct MailView {
     pub survey_id: String,
     pub language: String,
     pub expires_at: NaiveDateTime,
-    pub answered_at: Option<NaiveDateTime>,
+    pub answered: bool,
     pub closed_at: NaiveDateTime,
     pub contact_email_hash: Option<String>,
     pub service_name: String,
@@ -114,7 +121,7 @@ pub fn mail_view(conn: &mut DbConnection, invitation_id: &str) -> QueryResult<Op
             invitations::survey_id,
             invitations::language,
             invitations::expires_at,
-            invitations::answered_at,
+            invitations::answered,
             interactions::closed_at,
             interactions::contact_email_hash,
             services::name,
@@ -136,7 +143,7 @@ pub fn find_view_by_token_hash(
             invitations::survey_id,
             invitations::language,
             invitations::expires_at,
-            invitations::answered_at,
+            invitations::answered,
             interactions::audience,
             interactions::channel,
             interactions::closed_at,
@@ -149,19 +156,42 @@ pub fn find_view_by_token_hash(
         .optional()
 }
 
-/// Marks an open invitation answered. Touches one row only if it was still unanswered and not
-/// expired: the statement itself is the guard against double and late submissions.
+/// Marks an open invitation answered (with the time for residents, without for employees).
+/// Touches one row only if it was still unanswered and not expired: the statement itself is the
+/// guard against double and late submissions.
 pub fn mark_answered(
     conn: &mut DbConnection,
     invitation_id: &str,
     now: NaiveDateTime,
+    answered_at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
     diesel::update(
         invitations::table
             .filter(invitations::id.eq(invitation_id))
-            .filter(invitations::answered_at.is_null())
+            .filter(invitations::answered.eq(false))
             .filter(invitations::expires_at.gt(now)),
     )
-    .set(invitations::answered_at.eq(now))
+    .set((
+        invitations::answered.eq(true),
+        invitations::answered_at.eq(answered_at),
+    ))
     .execute(conn)
+}
+
+/// Whether this employee address was invited about this unit since `since`.
+pub fn employee_invited_since(
+    conn: &mut DbConnection,
+    address_hash: &str,
+    service_code: &str,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        interactions::table
+            .filter(interactions::contact_email_hash.eq(address_hash))
+            .filter(interactions::audience.eq("employee"))
+            .filter(interactions::service_code.eq(service_code))
+            .filter(interactions::status.ne("suppressed"))
+            .filter(interactions::created_at.ge(since)),
+    ))
+    .get_result(conn)
 }

@@ -2,11 +2,13 @@
 //! query functions, one file per table group.
 
 pub mod api_keys;
+pub mod campaigns;
 pub mod catalog;
 pub mod connection;
 pub mod interactions;
 pub mod migrations;
 pub mod outbox;
+pub mod reports;
 pub mod responses;
 pub mod schema;
 pub mod surveys;

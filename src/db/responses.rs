@@ -17,6 +17,14 @@ pub struct ResponseRow {
     pub channel: Option<String>,
     pub language: String,
     pub submitted_at: NaiveDateTime,
+    /// The local day it counts on (for employees, the first day of the month).
+    pub day: String,
+    pub overall: Option<i32>,
+    pub effort: Option<i32>,
+    pub nps: Option<i32>,
+    pub resolved: Option<i32>,
+    /// Employees only: the group it is reported in.
+    pub cohort: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -47,9 +55,13 @@ pub fn insert(
 
 /// PostgreSQL only: claims the invitation and stores the response and its answers in one
 /// statement (one round trip, atomic on its own). Returns whether the invitation was claimed.
+/// The response's own `invitation_id` (None for employees) is what it stores; the claim always
+/// names the invitation.
 pub fn claim_and_insert_pg(
     conn: &mut diesel::PgConnection,
+    invitation_id: &str,
     now: NaiveDateTime,
+    answered_at: Option<NaiveDateTime>,
     response: &ResponseRow,
     answer_rows: &[AnswerRow],
 ) -> QueryResult<bool> {
@@ -61,9 +73,10 @@ pub fn claim_and_insert_pg(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
+    const FIXED: usize = 17;
     let values: Vec<String> = (0..answer_rows.len())
         .map(|i| {
-            let p = 9 + 3 * i;
+            let p = FIXED + 1 + 3 * i;
             format!("(${p}::text, ${}::int, ${}::text)", p + 1, p + 2)
         })
         .collect();
@@ -77,23 +90,33 @@ pub fn claim_and_insert_pg(
         )
     };
     let sql = format!(
-        "WITH claimed AS (UPDATE invitations SET answered_at = $1 \
-           WHERE id = $2 AND answered_at IS NULL AND expires_at > $1 RETURNING id), \
+        "WITH claimed AS (UPDATE invitations SET answered = TRUE, answered_at = $3 \
+           WHERE id = $2 AND answered = FALSE AND expires_at > $1 RETURNING id), \
          response AS (INSERT INTO responses (id, invitation_id, survey_id, audience, service_code, \
-           channel, language, submitted_at) SELECT $3, id, $4, $5, $6, $7, $8, $1 FROM claimed \
+           channel, language, submitted_at, day, overall, effort, nps, resolved, cohort) \
+           SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM claimed \
            RETURNING id){answers} \
          SELECT COUNT(*) AS n FROM claimed"
     );
     let mut query = diesel::sql_query(sql)
         .into_boxed::<Pg>()
         .bind::<Timestamp, _>(now)
-        .bind::<Text, _>(response.invitation_id.clone().unwrap_or_default())
+        .bind::<Text, _>(invitation_id.to_string())
+        .bind::<Nullable<Timestamp>, _>(answered_at)
         .bind::<Text, _>(response.id.clone())
+        .bind::<Nullable<Text>, _>(response.invitation_id.clone())
         .bind::<Text, _>(response.survey_id.clone())
         .bind::<Text, _>(response.audience.clone())
         .bind::<Text, _>(response.service_code.clone())
         .bind::<Nullable<Text>, _>(response.channel.clone())
-        .bind::<Text, _>(response.language.clone());
+        .bind::<Text, _>(response.language.clone())
+        .bind::<Timestamp, _>(response.submitted_at)
+        .bind::<Text, _>(response.day.clone())
+        .bind::<Nullable<Integer>, _>(response.overall)
+        .bind::<Nullable<Integer>, _>(response.effort)
+        .bind::<Nullable<Integer>, _>(response.nps)
+        .bind::<Nullable<Integer>, _>(response.resolved)
+        .bind::<Nullable<Text>, _>(response.cohort.clone());
     for row in answer_rows {
         query = query
             .bind::<Text, _>(row.question_id.clone())

@@ -75,6 +75,11 @@ diesel::table! {
         expires_at -> Timestamp,
         answered_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        answered -> Bool,
+        audience -> Text,
+        service_code -> Text,
+        channel -> Nullable<Text>,
+        day -> Text,
     }
 }
 
@@ -88,6 +93,12 @@ diesel::table! {
         channel -> Nullable<Text>,
         language -> Text,
         submitted_at -> Timestamp,
+        day -> Text,
+        overall -> Nullable<Integer>,
+        effort -> Nullable<Integer>,
+        nps -> Nullable<Integer>,
+        resolved -> Nullable<Integer>,
+        cohort -> Nullable<Text>,
     }
 }
 
@@ -127,6 +138,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        name -> Text,
+        survey_id -> Text,
+        opens_on -> Nullable<Text>,
+        closes_on -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        launched_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    campaign_recipients (id) {
+        id -> Text,
+        campaign_id -> Text,
+        email -> Nullable<Text>,
+        department_code -> Text,
+        language -> Text,
+        token_hash -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        answered -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
 diesel::joinable!(interactions -> services (service_code));
@@ -146,4 +186,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     outbox,
     suppressions,
+    campaigns,
+    campaign_recipients,
 );

@@ -36,8 +36,8 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// Who was served: a resident, or (with the employee issue) an employee.
-    Audience { Resident => "resident" }
+    /// Who was served: a resident, or an employee served by an internal unit.
+    Audience { Resident => "resident", Employee => "employee" }
 );
 
 string_enum!(
@@ -76,11 +76,12 @@ pub struct NewInteraction {
 }
 
 /// Parses the JSON body of `POST /api/v1/interactions`. `known_service` answers whether a
-/// (well-formed) service code is in the catalog, so that one reply names every bad field.
+/// (well-formed) service code is in the catalog for that audience, so that one reply names
+/// every bad field.
 pub fn parse_interaction(
     body: &Value,
     now: DateTime<Utc>,
-    known_service: impl FnOnce(&str) -> bool,
+    mut known_service: impl FnMut(&str, Audience) -> bool,
 ) -> Result<NewInteraction, FieldErrors> {
     let mut errors = FieldErrors::new();
     let Some(obj) = body.as_object() else {
@@ -99,11 +100,22 @@ pub fn parse_interaction(
     );
     let service_code = text_field(obj, "service_code", 128, true, &mut errors);
     if let Some(code) = &service_code {
-        if !known_service(code) {
-            errors.insert(
-                "service_code".into(),
-                "is not in the service catalog".into(),
-            );
+        let why = match audience {
+            Some(Audience::Resident) if !known_service(code, Audience::Resident) => {
+                Some("is not a resident service in the catalog")
+            }
+            Some(Audience::Employee) if !known_service(code, Audience::Employee) => {
+                Some("is not an internal (employees) service in the catalog")
+            }
+            None if !known_service(code, Audience::Resident)
+                && !known_service(code, Audience::Employee) =>
+            {
+                Some("is not in the service catalog")
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            errors.insert("service_code".into(), why.into());
         }
     }
     let channel = enum_field(
@@ -300,7 +312,7 @@ mod tests {
 
     #[test]
     fn a_complete_request_parses_to_utc_times() {
-        let i = parse_interaction(&good(), now(), |_| true).expect("valid");
+        let i = parse_interaction(&good(), now(), |_, _| true).expect("valid");
         assert_eq!(i.closed_at.to_string(), "2026-11-27 08:15:00");
         assert_eq!(i.contact.language, Language::Ar);
         assert_eq!(i.channel, Some(Channel::Phone));
@@ -311,7 +323,7 @@ mod tests {
     fn only_the_required_fields_are_needed_and_language_defaults_to_hebrew() {
         let body = json!({"external_id": "x", "audience": "resident",
                           "service_code": "a.b", "closed_at": "2026-11-27T10:15:00Z"});
-        let i = parse_interaction(&body, now(), |_| true).expect("valid");
+        let i = parse_interaction(&body, now(), |_, _| true).expect("valid");
         assert_eq!(i.contact.language, Language::He);
         assert_eq!(i.channel, None);
     }
@@ -323,7 +335,7 @@ mod tests {
             "opened_at": "yesterday", "closed_at": "2030-01-01T00:00:00Z", "resolution": 3,
             "contact": {"email": "not-an-email", "language": "fr", "phone": "call me"}
         });
-        let errors = parse_interaction(&body, now(), |_| false).expect_err("invalid");
+        let errors = parse_interaction(&body, now(), |_, _| false).expect_err("invalid");
         for field in [
             "external_id",
             "audience",
@@ -345,13 +357,13 @@ mod tests {
 
     #[test]
     fn missing_required_fields_and_non_objects_are_refused() {
-        let errors = parse_interaction(&json!({}), now(), |_| true).expect_err("invalid");
+        let errors = parse_interaction(&json!({}), now(), |_, _| true).expect_err("invalid");
         let keys: Vec<_> = errors.keys().cloned().collect();
         assert_eq!(
             keys,
             ["audience", "closed_at", "external_id", "service_code"]
         );
-        let errors = parse_interaction(&json!([1, 2]), now(), |_| true).expect_err("invalid");
+        let errors = parse_interaction(&json!([1, 2]), now(), |_, _| true).expect_err("invalid");
         assert!(errors.contains_key("body"));
     }
 
@@ -360,21 +372,21 @@ mod tests {
         let mut body = good();
         body["opened_at"] = json!("2026-11-27T11:00:00+02:00");
         body["external_id"] = json!("x".repeat(129));
-        let errors = parse_interaction(&body, now(), |_| true).expect_err("invalid");
+        let errors = parse_interaction(&body, now(), |_, _| true).expect_err("invalid");
         assert!(errors.contains_key("opened_at"));
         assert!(errors.contains_key("external_id"));
         body["external_id"] = json!("x".repeat(128));
         body["opened_at"] = Value::Null;
-        assert!(parse_interaction(&body, now(), |_| true).is_ok());
+        assert!(parse_interaction(&body, now(), |_, _| true).is_ok());
     }
 
     #[test]
     fn control_characters_are_refused_but_markup_is_kept_verbatim() {
         let mut body = good();
         body["external_id"] = json!("a\u{0}b");
-        assert!(parse_interaction(&body, now(), |_| true).is_err());
+        assert!(parse_interaction(&body, now(), |_, _| true).is_err());
         body["external_id"] = json!("<script>alert(1)</script>");
-        let i = parse_interaction(&body, now(), |_| true).expect("valid");
+        let i = parse_interaction(&body, now(), |_, _| true).expect("valid");
         assert_eq!(i.external_id, "<script>alert(1)</script>");
     }
 
@@ -383,8 +395,8 @@ mod tests {
         let mut body = good();
         body["closed_at"] = json!("2026-11-28T12:00:30Z");
         body["opened_at"] = Value::Null;
-        assert!(parse_interaction(&body, now(), |_| true).is_ok());
+        assert!(parse_interaction(&body, now(), |_, _| true).is_ok());
         body["closed_at"] = json!("2026-11-28T12:05:00Z");
-        assert!(parse_interaction(&body, now(), |_| true).is_err());
+        assert!(parse_interaction(&body, now(), |_, _| true).is_err());
     }
 }

@@ -2,8 +2,13 @@
 //! parser holds these checked types, never raw strings.
 
 pub mod catalog;
+pub mod csv_file;
 pub mod interaction;
 pub mod language;
+pub mod metrics;
+pub mod period;
+pub mod recipients;
+pub mod report;
 pub mod schedule;
 pub mod secret;
 pub mod survey;

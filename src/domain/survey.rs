@@ -281,12 +281,36 @@ fn clean_text(value: &str) -> String {
 pub const RESIDENT_DEFAULT: &str =
     include_str!("../../templates/surveys/resident_post_interaction.json");
 
+/// The internal-service questionnaire: asked once per unit an employee dealt with.
+pub const EMPLOYEE_DEFAULT: &str =
+    include_str!("../../templates/surveys/employee_internal_service.json");
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn def() -> SurveyDefinition {
         SurveyDefinition::from_json(RESIDENT_DEFAULT).expect("the default survey is valid")
+    }
+
+    #[test]
+    fn the_internal_service_survey_asks_overall_effort_timeliness_and_an_optional_comment() {
+        let def = SurveyDefinition::from_json(EMPLOYEE_DEFAULT).expect("valid");
+        let ids: Vec<(&str, QuestionType, bool)> = def
+            .questions
+            .iter()
+            .map(|q| (q.id.as_str(), q.kind, q.required))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("overall", QuestionType::Rating, true),
+                ("effort", QuestionType::Effort, false),
+                ("timeliness", QuestionType::Rating, false),
+                ("comment", QuestionType::Text, false),
+            ]
+        );
+        assert_eq!(def.audience, "employee");
     }
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

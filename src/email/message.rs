@@ -9,6 +9,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use serde::Serialize;
 
+use crate::db::campaigns::{CampaignRow, RecipientRow};
 use crate::db::interactions::MailView;
 use crate::db::outbox::OutboxRow;
 use crate::domain::language::Language;
@@ -193,25 +194,80 @@ pub fn render(
     })
 }
 
-/// The MIME message of a rendered email.
+#[derive(Serialize)]
+struct CampaignEmailContext<'a> {
+    lang: &'static str,
+    dir: &'static str,
+    align: &'static str,
+    t: &'a serde_json::Value,
+    city: String,
+    color: &'a str,
+    subject: String,
+    campaign: String,
+    survey_url: String,
+    expires: String,
+}
+
+/// The subject, text and HTML of a campaign invitation.
+pub fn render_campaign(
+    state: &AppState,
+    recipient: &RecipientRow,
+    campaign: &CampaignRow,
+) -> Result<Rendered, TemplateError> {
+    let lang = Language::parse(&recipient.language).unwrap_or_default();
+    let templates = &state.templates;
+    let token = state.key.survey_token(&recipient.id);
+    let strings = templates.strings(lang);
+    let mut ctx = CampaignEmailContext {
+        lang: lang.code(),
+        dir: lang.dir(),
+        align: if lang.dir() == "rtl" { "right" } else { "left" },
+        t: &strings["campaign_email"],
+        city: state
+            .settings
+            .city_name
+            .clone()
+            .unwrap_or_else(|| templates.text(lang, "city")),
+        color: &state.settings.brand_color,
+        subject: String::new(),
+        campaign: campaign.name.clone(),
+        survey_url: format!("{}/s/{}", state.settings.base_url, token.expose()),
+        expires: recipient.expires_at.map(day).unwrap_or_default(),
+    };
+    ctx.subject = templates
+        .render_text("email/campaign/subject.txt", &ctx)?
+        .trim()
+        .to_string();
+    Ok(Rendered {
+        text: templates.render_text("email/campaign/body.txt", &ctx)?,
+        html: templates.render("email/campaign/body.html", &ctx)?,
+        subject: ctx.subject,
+    })
+}
+
+/// The MIME message of a rendered email; with the one-click unsubscribe headers where there is
+/// an unsubscribe link (residents' surveys).
 pub fn build(
     state: &AppState,
     row: &OutboxRow,
     rendered: Rendered,
-    unsubscribe_url: &str,
+    unsubscribe_url: Option<&str>,
 ) -> Result<Message, MessageError> {
     let to: Mailbox = row.recipient.parse().map_err(|_| MessageError::Recipient)?;
-    Ok(Message::builder()
+    let mut builder = Message::builder()
         .from(state.settings.mail_from.clone())
         .to(to)
         .subject(rendered.subject)
-        .message_id(Some(row.message_id.clone()))
-        .header(ListUnsubscribe(format!("<{unsubscribe_url}>")))
-        .header(ListUnsubscribePost)
-        .multipart(MultiPart::alternative_plain_html(
-            rendered.text,
-            rendered.html,
-        ))?)
+        .message_id(Some(row.message_id.clone()));
+    if let Some(url) = unsubscribe_url {
+        builder = builder
+            .header(ListUnsubscribe(format!("<{url}>")))
+            .header(ListUnsubscribePost);
+    }
+    Ok(builder.multipart(MultiPart::alternative_plain_html(
+        rendered.text,
+        rendered.html,
+    ))?)
 }
 
 /// The unsubscribe link of an invitation.

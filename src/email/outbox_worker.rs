@@ -107,6 +107,9 @@ pub async fn deliver_batch(
 }
 
 fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTime<Utc>) -> Plan {
+    if row.kind == "campaign" {
+        return plan_campaign(conn, state, row, now);
+    }
     let Some(invitation_id) = row.invitation_id.as_deref() else {
         return Plan::Fail(format!("{} emails have no renderer yet", row.kind));
     };
@@ -120,7 +123,7 @@ fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTim
             return Plan::Cancel("opted_out");
         }
     }
-    if view.answered_at.is_some() {
+    if view.answered {
         return Plan::Cancel("answered");
     }
     if view.expires_at <= now.naive_utc() {
@@ -137,9 +140,45 @@ fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTim
                 state,
                 row,
                 r,
-                &message::unsubscribe_url(state, invitation_id),
+                Some(&message::unsubscribe_url(state, invitation_id)),
             )
         });
+    match built {
+        Ok(m) => Plan::Send(Box::new(m)),
+        Err(e) => Plan::Fail(e.to_string()),
+    }
+}
+
+/// A campaign invitation: its recipient is named in the payload; a closed campaign deleted the
+/// row, an answered or expired link needs no email.
+fn plan_campaign(
+    conn: &mut DbConnection,
+    state: &AppState,
+    row: &OutboxRow,
+    now: DateTime<Utc>,
+) -> Plan {
+    let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let Some(recipient_id) = payload["recipient"].as_str() else {
+        return Plan::Fail("campaign email without a recipient".into());
+    };
+    let found = db::campaigns::find_recipient(conn, recipient_id).and_then(|r| match r {
+        Some(r) => Ok(db::campaigns::find(conn, &r.campaign_id)?.map(|c| (r, c))),
+        None => Ok(None),
+    });
+    let (recipient, campaign) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return Plan::Cancel("recipient_missing"),
+        Err(e) => return Plan::Fail(format!("database: {e}")),
+    };
+    if recipient.answered {
+        return Plan::Cancel("answered");
+    }
+    if campaign.status != "launched" || recipient.expires_at.is_none_or(|e| e <= now.naive_utc()) {
+        return Plan::Cancel("expired");
+    }
+    let built = message::render_campaign(state, &recipient, &campaign)
+        .map_err(MessageError::from)
+        .and_then(|r| message::build(state, row, r, None));
     match built {
         Ok(m) => Plan::Send(Box::new(m)),
         Err(e) => Plan::Fail(e.to_string()),

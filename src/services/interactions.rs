@@ -8,12 +8,13 @@ use crate::db::outbox::OutboxRow;
 use crate::db::{
     self, interactions::InteractionRow, interactions::InvitationRow, DbConnection, DbError,
 };
-use crate::domain::interaction::{parse_interaction, NewInteraction};
+use crate::domain::interaction::{parse_interaction, Audience, NewInteraction};
 use crate::domain::schedule::{next_allowed, SendRules};
 use crate::domain::token::{hash_secret, ServerKey};
 use crate::domain::FieldErrors;
 
-use super::surveys::RESIDENT_SURVEY_KEY;
+use super::surveys::survey_key;
+use crate::domain::period::{day_begins, day_key, local_day, month_start};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -64,8 +65,12 @@ pub fn validate(
     now: DateTime<Utc>,
 ) -> Result<NewInteraction, ReportError> {
     let mut lookup_error = None;
-    let parsed = parse_interaction(body, now, |code| {
-        db::catalog::service_serves(conn, code, "residents").unwrap_or_else(|e| {
+    let parsed = parse_interaction(body, now, |code, audience| {
+        let serves = match audience {
+            Audience::Resident => "residents",
+            Audience::Employee => "employees",
+        };
+        db::catalog::service_serves(conn, code, serves).unwrap_or_else(|e| {
             lookup_error = Some(e);
             true
         })
@@ -98,7 +103,7 @@ pub fn record(
             return Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())));
         }
         let survey =
-            db::surveys::latest(conn, RESIDENT_SURVEY_KEY)?.ok_or(ReportError::NoSurvey)?;
+            db::surveys::latest(conn, survey_key(new.audience))?.ok_or(ReportError::NoSurvey)?;
         let address_hash = new
             .contact
             .email
@@ -112,6 +117,18 @@ pub fn record(
                 match db::outbox::address_state(conn, h, since.naive_utc())? {
                     (true, _) => Some("opted_out"),
                     (false, true) => Some("frequency_cap"),
+                    (false, false) if new.audience == Audience::Employee => {
+                        // One survey per employee, unit and month: a unit's monthly group then
+                        // counts people, not tickets, and the minimum group size means people.
+                        let month = day_begins(month_start(local_day(ctx.now)));
+                        db::interactions::employee_invited_since(
+                            conn,
+                            h,
+                            &new.service_code,
+                            month.naive_utc(),
+                        )?
+                        .then_some("once_a_month")
+                    }
                     (false, false) => None,
                 }
             }
@@ -193,6 +210,11 @@ fn invitation_row(
         expires_at: expires_at.naive_utc(),
         answered_at: None,
         created_at: ctx.now.naive_utc(),
+        answered: false,
+        audience: interaction.audience.clone(),
+        service_code: interaction.service_code.clone(),
+        channel: interaction.channel.clone(),
+        day: day_key(local_day(ctx.now)),
     }
 }
 

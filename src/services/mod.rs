@@ -2,10 +2,13 @@
 //! returns a typed outcome. No HTTP and no HTML here.
 
 pub mod api_keys;
+pub mod campaign_survey;
+pub mod campaigns;
 pub mod catalog;
 pub mod demo;
 pub mod interactions;
 pub mod optout;
+pub mod reports;
 pub mod responses;
 pub mod setup;
 pub mod surveys;

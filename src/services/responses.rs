@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{self, interactions::InvitationView, responses::AnswerRow, responses::ResponseRow};
 use crate::db::{DbConnection, DbError};
+use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
-use crate::domain::survey::{parse_answers, AnswerProblems, AnswerValue, SurveyDefinition};
+use crate::domain::metrics::ResponseFigures;
+use crate::domain::period::{day_begins, day_key, local_day, month_start};
+use crate::domain::survey::{parse_answers, Answer, AnswerProblems, AnswerValue, SurveyDefinition};
 use crate::domain::token::{hash_secret, looks_like_survey_token};
 
 use super::surveys::SurveyCache;
@@ -70,7 +73,7 @@ pub fn open(
 }
 
 fn closed_state(view: &InvitationView, now: DateTime<Utc>) -> Option<Closed> {
-    if view.answered_at.is_some() {
+    if view.answered {
         Some(Closed::Answered)
     } else if view.expires_at <= now.naive_utc() {
         Some(Closed::Expired)
@@ -106,19 +109,80 @@ pub fn prepare(
             })
         }
     };
-    let response_id = uuid::Uuid::new_v4().to_string();
     let inv = open.invitation;
-    let response = ResponseRow {
-        id: response_id.clone(),
-        invitation_id: Some(inv.invitation_id.clone()),
-        survey_id: open.survey_id,
-        audience: inv.audience.clone(),
-        service_code: inv.service_code.clone(),
-        channel: inv.channel.clone(),
-        language: open.language.code().to_string(),
-        submitted_at: now.naive_utc(),
+    let (response, rows) = if inv.audience == Audience::Employee.as_str() {
+        anonymous_response(
+            &open.survey_id,
+            &inv.service_code,
+            &answers,
+            local_day(now),
+            "tickets",
+        )
+    } else {
+        let mut response = response_row(&open.survey_id, &inv.service_code, &answers, now);
+        response.invitation_id = Some(inv.invitation_id.clone());
+        response.audience = inv.audience.clone();
+        response.channel = inv.channel.clone();
+        response.language = open.language.code().to_string();
+        let rows = answer_rows(&response.id, answers);
+        (response, rows)
     };
-    let rows: Vec<AnswerRow> = answers
+    Ok(Prepared {
+        invitation: inv,
+        language: open.language,
+        response,
+        rows,
+    })
+}
+
+/// A resident's response row (callers add what links it to its invitation).
+fn response_row(
+    survey_id: &str,
+    service_code: &str,
+    answers: &[Answer],
+    now: DateTime<Utc>,
+) -> ResponseRow {
+    let figures = ResponseFigures::from_answers(answers);
+    ResponseRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        invitation_id: None,
+        survey_id: survey_id.to_string(),
+        audience: Audience::Resident.as_str().to_string(),
+        service_code: service_code.to_string(),
+        channel: None,
+        language: String::new(),
+        submitted_at: now.naive_utc(),
+        day: day_key(local_day(now)),
+        overall: figures.overall,
+        effort: figures.effort,
+        nps: figures.nps,
+        resolved: figures.resolved,
+        cohort: None,
+    }
+}
+
+/// An employee's answer about one unit, stripped of everything that could lead back to them:
+/// a random id, no invitation, no channel, no language, and only the month (its first day) as
+/// its time. `cohort` names the group it is reported in (`tickets`, or `campaign:ID`).
+pub fn anonymous_response(
+    survey_id: &str,
+    service_code: &str,
+    answers: &[Answer],
+    day: NaiveDate,
+    cohort: &str,
+) -> (ResponseRow, Vec<AnswerRow>) {
+    let month = month_start(day);
+    let mut response = response_row(survey_id, service_code, answers, day_begins(month));
+    response.audience = Audience::Employee.as_str().to_string();
+    response.submitted_at = month.and_hms_opt(0, 0, 0).unwrap_or_default();
+    response.day = day_key(month);
+    response.cohort = Some(cohort.to_string());
+    let rows = answer_rows(&response.id, answers.to_vec());
+    (response, rows)
+}
+
+fn answer_rows(response_id: &str, answers: Vec<Answer>) -> Vec<AnswerRow> {
+    answers
         .into_iter()
         .map(|a| {
             let (int_value, text_value) = match a.value {
@@ -126,19 +190,13 @@ pub fn prepare(
                 AnswerValue::Text(t) => (None, Some(t)),
             };
             AnswerRow {
-                response_id: response_id.clone(),
+                response_id: response_id.to_string(),
                 question_id: a.question_id,
                 int_value,
                 text_value,
             }
         })
-        .collect();
-    Ok(Prepared {
-        invitation: inv,
-        language: open.language,
-        response,
-        rows,
-    })
+        .collect()
 }
 
 /// Stores a prepared answer. Of several racing submissions exactly one is stored: the
@@ -149,16 +207,30 @@ pub fn store(
     now: DateTime<Utc>,
 ) -> Result<Language, SurveyError> {
     let inv = &prepared.invitation;
+    // Employees' invitations record that they were answered, never when.
+    let answered_at = prepared
+        .response
+        .invitation_id
+        .is_some()
+        .then(|| now.naive_utc());
     let stored = match conn {
         // One statement, one round trip: round trips are what answers cost on PostgreSQL.
         DbConnection::Postgres(c) => db::responses::claim_and_insert_pg(
             c,
+            &inv.invitation_id,
             now.naive_utc(),
+            answered_at,
             &prepared.response,
             &prepared.rows,
         ),
         DbConnection::Sqlite(_) => db::write_transaction(conn, |conn| {
-            if db::interactions::mark_answered(conn, &inv.invitation_id, now.naive_utc())? == 0 {
+            let claimed = db::interactions::mark_answered(
+                conn,
+                &inv.invitation_id,
+                now.naive_utc(),
+                answered_at,
+            )?;
+            if claimed == 0 {
                 return Ok(false);
             }
             db::responses::insert(conn, &prepared.response, &prepared.rows)?;

@@ -6,15 +6,33 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 
 use crate::db::{self, surveys::SurveyRow, DbConnection, DbError};
-use crate::domain::survey::{SurveyDefinition, RESIDENT_DEFAULT};
+use crate::domain::interaction::Audience;
+use crate::domain::survey::{SurveyDefinition, EMPLOYEE_DEFAULT, RESIDENT_DEFAULT};
 
 /// The survey every resident interaction gets.
 pub const RESIDENT_SURVEY_KEY: &str = "resident.post_interaction";
+/// The survey employees get about an internal unit, after a ticket and in campaigns.
+pub const EMPLOYEE_SURVEY_KEY: &str = "employee.internal_service";
+
+/// The survey key for an audience.
+pub fn survey_key(audience: Audience) -> &'static str {
+    match audience {
+        Audience::Resident => RESIDENT_SURVEY_KEY,
+        Audience::Employee => EMPLOYEE_SURVEY_KEY,
+    }
+}
 
 /// Stores each built-in questionnaire whose latest stored version differs from the shipped one,
 /// as a new version; stored versions are never edited.
 pub fn ensure_defaults(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<(), DbError> {
-    let def = SurveyDefinition::from_json(RESIDENT_DEFAULT).map_err(DbError::Migration)?;
+    for text in [RESIDENT_DEFAULT, EMPLOYEE_DEFAULT] {
+        ensure_default(conn, text, now)?;
+    }
+    Ok(())
+}
+
+fn ensure_default(conn: &mut DbConnection, text: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+    let def = SurveyDefinition::from_json(text).map_err(DbError::Migration)?;
     db::write_transaction(conn, |conn| {
         let latest = db::surveys::latest(conn, &def.key)?;
         let json = def.to_json();

@@ -48,7 +48,11 @@ pub const CATALOG: &str =
 sanitation,אגף תברואה,sanitation.bulky-waste,פינוי פסולת גושית,3,Bulky waste pickup,\n\
 engineering,אגף הנדסה,engineering.hazard,מפגע בטיחותי,3,Safety hazard,residents\n\
 hostile,<b>אגף</b>,hostile.svc,\"<script>alert('x')</script> & \"\"שירות\"\"\",5,,\n\
-hr,משאבי אנוש,hr.payslip,תלוש שכר,2,Payslip,employees\n";
+hr,משאבי אנוש,hr.payslip,תלוש שכר,2,Payslip,employees\n\
+hr,משאבי אנוש,hr.recruiting,גיוס עובדים,10,Recruiting,employees\n\
+it,מחשוב,it.helpdesk,מוקד מחשוב,1,IT help desk,employees\n\
+procurement,רכש,procurement.orders,הזמנות רכש,5,Purchase orders,employees\n\
+legal,לשכה משפטית,legal.contracts,חוות דעת לחוזים,7,Contract reviews,employees\n";
 
 /// A database of its own for one test; PostgreSQL databases are dropped afterwards.
 pub struct TestDb {
@@ -287,6 +291,29 @@ impl TestApp {
                 "phone": "+972501234567", "name": "רות כהן", "language": language
             }
         })
+    }
+
+    /// A valid interaction body for an employee served by an internal unit.
+    pub fn employee_ticket(&self, external_id: &str, service: &str, email: &str) -> Value {
+        let closed = self.clock.now() - chrono::Duration::hours(1);
+        json!({
+            "external_id": external_id,
+            "audience": "employee",
+            "service_code": service,
+            "channel": "web",
+            "closed_at": closed.to_rfc3339(),
+            "contact": {"email": email, "name": "דנה לוי", "language": "he"}
+        })
+    }
+
+    /// `GET` with this app's API key.
+    pub fn get_api(&self, path: &str) -> Resp {
+        into_resp(
+            agent()
+                .get(&self.url(path))
+                .set("Authorization", &format!("Bearer {}", self.api_key))
+                .call(),
+        )
     }
 
     /// Reports an interaction and returns the path of its survey link (`/s/TOKEN`).

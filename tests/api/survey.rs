@@ -404,20 +404,34 @@ fn a_changed_questionnaire_is_a_new_version_and_old_links_keep_theirs(kind: Kind
     let mut conn = app.conn();
     // Running migrate again with the same shipped questionnaire stores nothing new.
     mashov::services::setup::migrate(&mut conn, chrono::Utc::now()).expect("migrate");
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM surveys"), 1);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM surveys WHERE survey_key = 'resident.post_interaction'"
+        ),
+        1
+    );
     // Pretend the stored version was an older wording: the shipped one then differs from it.
+    let resident = surveys::survey_key.eq("resident.post_interaction");
     let stored: String = surveys::table
+        .filter(resident)
         .select(surveys::definition)
         .first(&mut conn)
         .expect("survey");
     let older = stored.replace("Overall, how satisfied", "All in all, how happy");
     assert_ne!(older, stored);
-    diesel::update(surveys::table)
+    diesel::update(surveys::table.filter(surveys::survey_key.eq("resident.post_interaction")))
         .set(surveys::definition.eq(&older))
         .execute(&mut conn)
         .expect("update");
     mashov::services::setup::migrate(&mut conn, chrono::Utc::now()).expect("migrate");
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM surveys"), 2);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM surveys WHERE survey_key = 'resident.post_interaction'"
+        ),
+        2
+    );
     assert_eq!(
         count(
             &mut conn,

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod interactions;
 pub mod openapi;
+pub mod reports;
 
 use actix_web::{web, HttpRequest};
 
@@ -16,7 +17,10 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/interactions", web::post().to(interactions::create))
-        .route("/openapi.json", web::get().to(openapi::document));
+        .route("/openapi.json", web::get().to(openapi::document))
+        .route("/reports/summary", web::get().to(reports::summary))
+        .route("/reports/breakdown", web::get().to(reports::breakdown))
+        .route("/reports/comments", web::get().to(reports::comments));
 }
 
 /// Checks `Authorization: Bearer KEY` against the active keys.

@@ -3,8 +3,12 @@
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::pages::{html, message_page, not_found_page, survey_page, survey_page_with_errors};
+use super::pages::{
+    campaign_pick_page, campaign_rate_page, html, message_page, not_found_page, survey_page,
+    survey_page_with_errors,
+};
 use crate::domain::language::Language;
+use crate::services::campaign_survey::{self, CampaignAnswerError};
 use crate::services::responses::{self, Closed, SurveyError};
 use crate::state::{read, write, AppState};
 
@@ -33,11 +37,13 @@ pub async fn dispatch(
 
 #[tracing::instrument(name = "public.survey.show", skip_all)]
 async fn show(state: web::Data<AppState>, token: String, query: String) -> HttpResponse {
+    let lookup = token.clone();
     let opened = read(&state, move |conn, st| {
-        responses::open(conn, &st.surveys, &token, st.clock.now())
+        responses::open(conn, &st.surveys, &lookup, st.clock.now())
     })
     .await;
     match opened {
+        Err(SurveyError::NotFound) => show_campaign(state, token, query).await,
         // The one-tap links in emails (`?overall=4`) open the form with that answer chosen;
         // opening still stores nothing.
         Ok(open) if !query.is_empty() => {
@@ -66,10 +72,14 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
     };
     let values = form.clone();
     let now = state.clock.now();
+    let (lookup, campaign_form) = (token.clone(), form.clone());
     let prepared = read(&state, move |conn, st| {
-        responses::prepare(conn, &st.surveys, &token, &form, now)
+        responses::prepare(conn, &st.surveys, &lookup, &form, now)
     })
     .await;
+    if matches!(prepared, Err(SurveyError::NotFound)) {
+        return submit_campaign(state, token, campaign_form).await;
+    }
     let stored = match prepared {
         Ok(p) => write(&state, move |conn, _| responses::store(conn, &p, now)).await,
         Err(e) => Err(e),
@@ -84,6 +94,73 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
             survey_page_with_errors(&state, &open, &values, &problems),
         ),
         Err(e) => error_page(&state, e, true),
+    }
+}
+
+/// A campaign link: the unit picker, or (with `?units=…`) the ratings of the chosen units.
+async fn show_campaign(state: web::Data<AppState>, token: String, query: String) -> HttpResponse {
+    let opened = read(&state, move |conn, st| {
+        campaign_survey::open(conn, &st.surveys, &token, st.clock.now())
+    })
+    .await;
+    let open = match opened {
+        Ok(open) => open,
+        Err(e) => return error_page(&state, e, false),
+    };
+    let chosen_query: Vec<(String, String)> =
+        serde_urlencoded::from_str(&query).unwrap_or_default();
+    let units = open.chosen(&chosen_query);
+    if units.is_empty() {
+        // A submitted picker with nothing ticked says so; a first visit does not.
+        let asked = chosen_query
+            .iter()
+            .any(|(k, _)| k == "pick" || k == "units");
+        let status = if asked {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        return html(status, campaign_pick_page(&state, &open, &[], asked));
+    }
+    html(
+        StatusCode::OK,
+        campaign_rate_page(&state, &open, &units, &[], &Vec::new()),
+    )
+}
+
+async fn submit_campaign(
+    state: web::Data<AppState>,
+    token: String,
+    form: Vec<(String, String)>,
+) -> HttpResponse {
+    let values = form.clone();
+    let now = state.clock.now();
+    let prepared = read(&state, move |conn, st| {
+        campaign_survey::prepare(conn, &st.surveys, &token, &form, now)
+    })
+    .await;
+    let stored = match prepared {
+        Ok(p) => write(&state, move |conn, _| campaign_survey::store(conn, &p, now)).await,
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok(lang) => HttpResponse::SeeOther()
+            .insert_header(("Location", format!("/thanks/{}", lang.code())))
+            .insert_header(("Cache-Control", "no-store"))
+            .finish(),
+        Err(CampaignAnswerError::NoUnits(open)) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            campaign_pick_page(&state, &open, &[], true),
+        ),
+        Err(CampaignAnswerError::Invalid {
+            open,
+            units,
+            problems,
+        }) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            campaign_rate_page(&state, &open, &units, &values, &problems),
+        ),
+        Err(CampaignAnswerError::Survey(e)) => error_page(&state, e, true),
     }
 }
 

@@ -1,0 +1,15 @@
+DROP TABLE campaign_recipients;
+DROP TABLE campaigns;
+DROP INDEX invitations_report_idx;
+ALTER TABLE invitations DROP COLUMN day;
+ALTER TABLE invitations DROP COLUMN channel;
+ALTER TABLE invitations DROP COLUMN service_code;
+ALTER TABLE invitations DROP COLUMN audience;
+ALTER TABLE invitations DROP COLUMN answered;
+DROP INDEX responses_report_idx;
+ALTER TABLE responses DROP COLUMN cohort;
+ALTER TABLE responses DROP COLUMN resolved;
+ALTER TABLE responses DROP COLUMN nps;
+ALTER TABLE responses DROP COLUMN effort;
+ALTER TABLE responses DROP COLUMN overall;
+ALTER TABLE responses DROP COLUMN day;

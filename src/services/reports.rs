@@ -1,0 +1,452 @@
+//! Reports: headline figures for a period, whole or broken down, for residents or employees.
+//!
+//! Employees' figures obey the minimum group size by construction. Their answers are counted
+//! in fixed cells (unit × month × cohort, where the cohort is a campaign or the month's
+//! tickets), and a cell is *released* only when it is frozen (its campaign is closed, or its
+//! month is over) and holds at least `min_group_size` answers. Every employee figure on every
+//! surface is a sum over released cells and nothing else, so the difference of any two figures
+//! is again a sum of whole released cells: no subtraction, no filter and no comparison from one
+//! day to the next can isolate a group smaller than the minimum.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::db::reports::{Filter, GroupKey, Grouping};
+use crate::db::{self, DbConnection, DbError};
+use crate::domain::interaction::Audience;
+use crate::domain::metrics::{Figures, Tally};
+use crate::domain::period::{day_key, local_day, month_end, month_start, parse_day, week_start};
+use crate::domain::report::{By, ReportParams};
+use crate::domain::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportQueryError {
+    #[error("invalid parameters")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Db(DbError),
+}
+super::db_error_from!(ReportQueryError);
+
+/// A group's figures, or None where they are withheld.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub key: String,
+    pub label: String,
+    pub figures: Option<Figures>,
+}
+
+/// A report as computed, before it is shaped for a surface.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The period counted: for employees, widened to whole months.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub audience: Audience,
+    pub total: Group,
+    pub rows: Vec<Group>,
+    /// Set for employees: the minimum group size applied.
+    pub min_group_size: Option<i64>,
+}
+
+/// What a report needs besides its parameters.
+pub struct ReportContext {
+    pub min_group_size: i64,
+    pub now: DateTime<Utc>,
+}
+
+struct Catalog {
+    /// service code → (department code, name, audience)
+    services: BTreeMap<String, (String, String, String)>,
+    departments: BTreeMap<String, String>,
+}
+
+fn catalog(conn: &mut DbConnection) -> Result<Catalog, DbError> {
+    let services = db::catalog::all_services(conn)?
+        .into_iter()
+        .map(|s| (s.code, (s.department_code, s.name, s.audience)))
+        .collect();
+    let departments = db::catalog::all_departments(conn)?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect();
+    Ok(Catalog {
+        services,
+        departments,
+    })
+}
+
+/// Computes a summary (`by` None) or a breakdown.
+pub fn report(
+    conn: &mut DbConnection,
+    ctx: &ReportContext,
+    params: &ReportParams,
+    by: Option<By>,
+) -> Result<Report, ReportQueryError> {
+    let catalog = catalog(conn)?;
+    let mut errors = FieldErrors::new();
+    if let Some(d) = &params.department {
+        if !catalog.departments.contains_key(d) {
+            errors.insert("department".into(), "is not in the catalog".into());
+        }
+    }
+    if let Some(s) = &params.service {
+        if !catalog.services.contains_key(s) {
+            errors.insert("service".into(), "is not in the catalog".into());
+        }
+    }
+    if params.audience == Audience::Employee {
+        // Employees' answers keep no channel and no day: these cannot be asked of them.
+        if params.channel.is_some() {
+            errors.insert(
+                "channel".into(),
+                "is not recorded for employee answers".into(),
+            );
+        }
+        if matches!(by, Some(By::Channel) | Some(By::Week)) {
+            errors.insert(
+                "by".into(),
+                "employee answers are reported by department, service or month".into(),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ReportQueryError::Invalid(errors));
+    }
+    let serves = match params.audience {
+        Audience::Resident => "residents",
+        Audience::Employee => "employees",
+    };
+    // The services in scope: the filter's, within the audience's part of the catalog.
+    let in_scope: Vec<String> = catalog
+        .services
+        .iter()
+        .filter(|(code, (dept, _, aud))| {
+            params.service.as_ref().is_none_or(|s| s == *code)
+                && params.department.as_ref().is_none_or(|d| d == dept)
+                && (params.audience == Audience::Resident || aud == serves)
+        })
+        .map(|(code, _)| code.clone())
+        .collect();
+    let filtered = params.service.is_some() || params.department.is_some();
+    match params.audience {
+        Audience::Resident => residents(conn, params, by, &catalog, filtered.then_some(in_scope)),
+        Audience::Employee => employees(conn, ctx, params, by, &catalog, in_scope),
+    }
+}
+
+fn base_filter(params: &ReportParams, from: NaiveDate, to: NaiveDate) -> Filter {
+    Filter {
+        audience: params.audience.as_str().to_string(),
+        from_day: day_key(from),
+        to_day: day_key(to),
+        services: None,
+        channel: params.channel.map(|c| c.as_str().to_string()),
+    }
+}
+
+fn residents(
+    conn: &mut DbConnection,
+    params: &ReportParams,
+    by: Option<By>,
+    catalog: &Catalog,
+    services: Option<Vec<String>>,
+) -> Result<Report, ReportQueryError> {
+    let mut filter = base_filter(params, params.from, params.to);
+    filter.services = services;
+    let grouping = match by {
+        None => Grouping::default(),
+        Some(By::Department) | Some(By::Service) => Grouping {
+            service: true,
+            ..Grouping::default()
+        },
+        Some(By::Channel) => Grouping {
+            channel: true,
+            ..Grouping::default()
+        },
+        Some(By::Week) | Some(By::Month) => Grouping {
+            day: true,
+            ..Grouping::default()
+        },
+    };
+    let mut tallies = db::reports::response_tallies(conn, &filter, grouping)?;
+    tallies.extend(db::reports::invitation_tallies(conn, &filter, grouping)?);
+    let mut total = Tally::default();
+    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+    for (key, tally) in tallies {
+        total += tally;
+        if let Some(by) = by {
+            *groups.entry(group_of(by, &key, catalog)).or_default() += tally;
+        }
+    }
+    let rows = groups
+        .into_iter()
+        .map(|(key, tally)| Group {
+            label: label_of(by, &key, catalog),
+            key,
+            figures: Some(tally.figures()),
+        })
+        .collect();
+    Ok(Report {
+        from: params.from,
+        to: params.to,
+        audience: Audience::Resident,
+        total: Group {
+            key: "total".into(),
+            label: String::new(),
+            figures: Some(total.figures()),
+        },
+        rows,
+        min_group_size: None,
+    })
+}
+
+/// The key of the output group a counted row belongs to.
+fn group_of(by: By, key: &GroupKey, catalog: &Catalog) -> String {
+    let service = key.service.clone().unwrap_or_default();
+    match by {
+        By::Service => service,
+        By::Department => catalog
+            .services
+            .get(&service)
+            .map(|(d, _, _)| d.clone())
+            .unwrap_or_default(),
+        By::Channel => key.channel.clone().unwrap_or_else(|| "none".into()),
+        By::Week => key
+            .day
+            .as_deref()
+            .and_then(parse_day)
+            .map(|d| day_key(week_start(d)))
+            .unwrap_or_default(),
+        By::Month => key
+            .day
+            .as_deref()
+            .and_then(parse_day)
+            .map(|d| day_key(month_start(d))[..7].to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// A group's label: the catalog name for services and departments; channels, weeks and months
+/// are labelled by the surface that shows them, in its language.
+fn label_of(by: Option<By>, key: &str, catalog: &Catalog) -> String {
+    match by {
+        Some(By::Service) => catalog
+            .services
+            .get(key)
+            .map(|(_, name, _)| name.clone())
+            .unwrap_or_default(),
+        Some(By::Department) => catalog.departments.get(key).cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Whether a cell can no longer change: a campaign's when the campaign is closed, a month's
+/// tickets when the month is over.
+fn frozen(cohort: &str, month: NaiveDate, today: NaiveDate, closed: &HashSet<String>) -> bool {
+    match cohort.strip_prefix("campaign:") {
+        Some(id) => closed.contains(id),
+        None => month_end(month) < today,
+    }
+}
+
+fn employees(
+    conn: &mut DbConnection,
+    ctx: &ReportContext,
+    params: &ReportParams,
+    by: Option<By>,
+    catalog: &Catalog,
+    services: Vec<String>,
+) -> Result<Report, ReportQueryError> {
+    let from = month_start(params.from);
+    let to = month_end(params.to);
+    let mut filter = base_filter(params, from, to);
+    filter.services = Some(services.clone());
+    let released = released_tallies(conn, ctx, &filter)?;
+
+    let mut total: Option<Tally> = None;
+    let mut groups: BTreeMap<String, Option<Tally>> = BTreeMap::new();
+    // Every group in scope is listed, shown or withheld, whether or not anyone answered: which
+    // groups appear must not itself tell who answered.
+    if let Some(by) = by {
+        match by {
+            By::Service => {
+                for s in &services {
+                    groups.insert(s.clone(), None);
+                }
+            }
+            By::Department => {
+                for s in &services {
+                    if let Some((d, _, _)) = catalog.services.get(s) {
+                        groups.insert(d.clone(), None);
+                    }
+                }
+            }
+            _ => {
+                let mut m = from;
+                while m <= to {
+                    groups.insert(day_key(m)[..7].to_string(), None);
+                    let Some(next) = month_end(m).succ_opt() else {
+                        break;
+                    };
+                    m = next;
+                }
+            }
+        }
+    }
+    for (key, tally) in released {
+        *total.get_or_insert_with(Tally::default) += tally;
+        if let Some(by) = by {
+            *groups
+                .entry(group_of(by, &key, catalog))
+                .or_insert(None)
+                .get_or_insert_with(Tally::default) += tally;
+        }
+    }
+    let rows = groups
+        .into_iter()
+        .map(|(key, tally)| Group {
+            label: label_of(by, &key, catalog),
+            key,
+            figures: tally.map(|t| t.figures()),
+        })
+        .collect();
+    Ok(Report {
+        from,
+        to,
+        audience: Audience::Employee,
+        total: Group {
+            key: "total".into(),
+            label: String::new(),
+            figures: total.map(|t| t.figures()),
+        },
+        rows,
+        min_group_size: Some(ctx.min_group_size),
+    })
+}
+
+/// A comment with the group it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub service: String,
+    pub day: String,
+    pub text: String,
+}
+
+/// Comments in a report's scope: for employees only those of released cells, in text order.
+pub fn comments(
+    conn: &mut DbConnection,
+    ctx: &ReportContext,
+    params: &ReportParams,
+    limit: i64,
+) -> Result<Vec<Comment>, ReportQueryError> {
+    // The same checks and the same released cells as the figures.
+    let report = report(conn, ctx, params, None)?;
+    let catalog = catalog(conn)?;
+    let services: Vec<String> = catalog
+        .services
+        .iter()
+        .filter(|(code, (dept, _, aud))| {
+            params.service.as_ref().is_none_or(|s| s == *code)
+                && params.department.as_ref().is_none_or(|d| d == dept)
+                && (params.audience == Audience::Resident || aud == "employees")
+        })
+        .map(|(code, _)| code.clone())
+        .collect();
+    let mut filter = base_filter(params, report.from, report.to);
+    let filtered = params.service.is_some() || params.department.is_some();
+    if params.audience == Audience::Resident {
+        filter.services = filtered.then_some(services);
+        let rows = db::reports::comments(conn, &filter, false, limit)?;
+        return Ok(rows
+            .into_iter()
+            .map(|r| Comment {
+                service: r.service_code,
+                day: r.day,
+                text: r.text,
+            })
+            .collect());
+    }
+    if report.total.figures.is_none() {
+        return Ok(Vec::new());
+    }
+    filter.services = Some(services);
+    let released: HashSet<(String, String, String)> = released_tallies(conn, ctx, &filter)?
+        .into_iter()
+        .filter_map(|(k, _)| Some((k.service?, k.day?, k.cohort?)))
+        .collect();
+    let rows = db::reports::comments(conn, &filter, true, i64::MAX / 2)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| {
+            released.contains(&(
+                r.service_code.clone(),
+                r.day.clone(),
+                r.cohort.clone().unwrap_or_default(),
+            ))
+        })
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|r| Comment {
+            service: r.service_code,
+            day: r.day[..7].to_string(),
+            text: r.text,
+        })
+        .collect())
+}
+
+/// The released employee cells in a filter's scope, each with its tally (ticket cells with
+/// their invitations).
+fn released_tallies(
+    conn: &mut DbConnection,
+    ctx: &ReportContext,
+    filter: &Filter,
+) -> Result<Vec<(GroupKey, Tally)>, ReportQueryError> {
+    let cells = db::reports::response_tallies(
+        conn,
+        filter,
+        Grouping {
+            service: true,
+            day: true,
+            cohort: true,
+            ..Grouping::default()
+        },
+    )?;
+    // Ticket invitations per unit and month; campaigns' invitations name no unit.
+    let mut invited: HashMap<(String, String), Tally> = HashMap::new();
+    for (key, tally) in db::reports::invitation_tallies(
+        conn,
+        filter,
+        Grouping {
+            service: true,
+            day: true,
+            ..Grouping::default()
+        },
+    )? {
+        let month = key.day.as_deref().and_then(parse_day).map(month_start);
+        if let (Some(service), Some(month)) = (key.service, month) {
+            *invited.entry((service, day_key(month))).or_default() += tally;
+        }
+    }
+    let closed: HashSet<String> = db::campaigns::closed_ids(conn)?.into_iter().collect();
+    let today = local_day(ctx.now);
+    let mut released = Vec::new();
+    for (key, mut tally) in cells {
+        let (Some(service), Some(day), Some(cohort)) = (&key.service, &key.day, &key.cohort) else {
+            continue;
+        };
+        let Some(month) = parse_day(day) else {
+            continue;
+        };
+        if tally.responses < ctx.min_group_size || !frozen(cohort, month, today, &closed) {
+            continue;
+        }
+        if cohort == "tickets" {
+            if let Some(inv) = invited.get(&(service.clone(), day.clone())) {
+                tally += *inv;
+            }
+        }
+        released.push((key, tally));
+    }
+    Ok(released)
+}

@@ -1,0 +1,366 @@
+//! Employees rate internal units after a ticket, anonymously: what is stored keeps nothing that
+//! leads back to them, and no report surface shows a group smaller than the minimum.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{TimeZone, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::{count, spawn_app_with, Kind, TestApp};
+use mashov::db::responses::{AnswerRow, ResponseRow};
+use mashov::db::schema::{answers, invitations, responses};
+
+both_backends!(
+    an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_the_employee,
+    a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum,
+);
+
+fn path_of(app: &TestApp, r: &crate::helpers::Resp) -> String {
+    let url = r.json()["survey_url"]
+        .as_str()
+        .expect("survey_url")
+        .to_string();
+    url.strip_prefix(&app.address)
+        .expect("own origin")
+        .to_string()
+}
+
+fn an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_the_employee(
+    kind: Kind,
+) {
+    let start = Utc.with_ymd_and_hms(2026, 10, 14, 9, 30, 0).unwrap();
+    // Without the general frequency cap, so that the employee rule is what is seen.
+    let Some(app) = spawn_app_with(kind, start, |s| s.send_rules.frequency_cap = None) else {
+        return;
+    };
+    let email = "dana.levi@city.example";
+    let r = app.report(&app.employee_ticket("HR-1", "hr.payslip", email));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = path_of(&app, &r);
+
+    // A resident service cannot be an employee's, nor the other way round.
+    let r = app.report(&app.employee_ticket("HR-2", "sanitation.bulky-waste", "x@city.example"));
+    assert_eq!(r.status, 422);
+    assert!(r.json()["fields"]["service_code"]
+        .as_str()
+        .unwrap()
+        .contains("internal"));
+
+    let page = app.get(&path);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"<html lang="he" dir="rtl">"#));
+    assert!(
+        page.body.contains(r#"name="timeliness""#),
+        "the internal survey"
+    );
+    assert!(
+        !page.body.contains(r#"name="resolved""#),
+        "not the residents' survey"
+    );
+    assert!(page.body.contains("התשובות אנונימיות"));
+
+    let r = app.post_form(
+        &path,
+        &[
+            ("overall", "2"),
+            ("effort", "3"),
+            ("timeliness", "4"),
+            ("comment", "<b>slow</b> & late"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(app.post_form(&path, &[("overall", "5")]).status, 409);
+
+    let mut conn = app.conn();
+    let stored: Vec<ResponseRow> = responses::table
+        .select(ResponseRow::as_select())
+        .load(&mut *conn)
+        .expect("responses");
+    assert_eq!(stored.len(), 1);
+    let row = &stored[0];
+    assert_eq!(row.audience, "employee");
+    assert_eq!(row.invitation_id, None, "no invitation id");
+    assert_eq!(row.channel, None, "no channel");
+    assert_eq!(row.language, "", "no language");
+    assert_eq!(row.day, "2026-10-01", "the month only");
+    assert_eq!(
+        row.submitted_at,
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
+        "no time finer than the day"
+    );
+    assert_eq!(row.cohort.as_deref(), Some("tickets"));
+    assert_eq!((row.overall, row.effort), (Some(2), Some(3)));
+    let id = uuid::Uuid::parse_str(&row.id).expect("a UUID");
+    assert_eq!(
+        id.get_version(),
+        Some(uuid::Version::Random),
+        "random, never a sequence"
+    );
+
+    // The invitation keeps "answered", and no time.
+    let answered: Vec<(bool, Option<chrono::NaiveDateTime>)> = invitations::table
+        .select((invitations::answered, invitations::answered_at))
+        .load(&mut *conn)
+        .expect("invitations");
+    assert_eq!(answered, vec![(true, None)]);
+
+    // Nothing in the answer's rows names the employee, the ticket, or the link.
+    let (interaction_id, invitation_id, external_id): (String, String, String) = invitations::table
+        .inner_join(mashov::db::schema::interactions::table)
+        .select((
+            invitations::interaction_id,
+            invitations::id,
+            mashov::db::schema::interactions::external_id,
+        ))
+        .first(&mut *conn)
+        .expect("invitation");
+    let rows: Vec<AnswerRow> = answers::table
+        .select(AnswerRow::as_select())
+        .load(&mut *conn)
+        .expect("answers");
+    let stored_text = format!("{stored:?} {rows:?}");
+    for needle in [
+        email,
+        "dana",
+        &interaction_id,
+        &invitation_id,
+        &external_id,
+        &path[3..],
+    ] {
+        assert!(
+            !stored_text.contains(needle),
+            "{needle} is in {stored_text}"
+        );
+    }
+    assert!(rows
+        .iter()
+        .any(|a| a.text_value.as_deref() == Some("<b>slow</b> & late")));
+
+    // One survey per employee, unit and month: the same unit again is suppressed.
+    let r = app.report(&app.employee_ticket("HR-3", "hr.payslip", email));
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["status"], "suppressed");
+    assert_eq!(r.json()["reason"], "once_a_month");
+    // Another unit, or the same unit next month, is asked.
+    let r = app.report(&app.employee_ticket("IT-1", "it.helpdesk", email));
+    assert_eq!(r.json()["status"], "scheduled");
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap());
+    let r = app.report(&app.employee_ticket("HR-4", "hr.payslip", email));
+    assert_eq!(r.json()["status"], "scheduled");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM invitations"), 3);
+}
+
+/// The groups of the adversarial story: (unit, month, how many employees answered).
+const GROUPS: &[(&str, &str, &str, usize)] = &[
+    ("G1", "hr.payslip", "2026-10", 6),
+    ("G2", "it.helpdesk", "2026-10", 5),
+    ("G3", "procurement.orders", "2026-10", 4),
+    ("G4", "legal.contracts", "2026-10", 1),
+    ("G6", "hr.recruiting", "2026-10", 5),
+    ("G5", "hr.payslip", "2026-11", 7),
+];
+
+fn department_of(unit: &str) -> &str {
+    unit.split('.').next().unwrap_or_default()
+}
+
+/// Answers one employee ticket for each member of a group, each with a comment naming it.
+fn fill_group(app: &TestApp, name: &str, unit: &str, size: usize, overall: &[&str]) {
+    for i in 0..size {
+        let email = format!("{name}-{i}@city.example");
+        let r = app.report(&app.employee_ticket(&format!("{name}-{i}"), unit, &email));
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.json()["status"], "scheduled", "{}", r.body);
+        let path = path_of(app, &r);
+        let comment = format!("{name}-comment-{i}");
+        let score = overall[i % overall.len()];
+        let r = app.post_form(
+            &path,
+            &[("overall", score), ("effort", "4"), ("comment", &comment)],
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+}
+
+/// The months a report period touches (employee periods are whole months).
+fn months(from: &str, to: &str) -> BTreeSet<String> {
+    ["2026-09", "2026-10", "2026-11", "2026-12"]
+        .iter()
+        .filter(|m| **m >= &from[..7] && **m <= &to[..7])
+        .map(|m| m.to_string())
+        .collect()
+}
+
+fn a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum(kind: Kind) {
+    let october = Utc.with_ymd_and_hms(2026, 10, 6, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, october, |_| {}) else {
+        return;
+    };
+    for (name, unit, month, size) in GROUPS {
+        if *month == "2026-11" {
+            app.clock
+                .set(Utc.with_ymd_and_hms(2026, 11, 9, 8, 0, 0).unwrap());
+        }
+        fill_group(
+            &app,
+            name,
+            unit,
+            *size,
+            &["1", "5", "4", "2", "5", "3", "4"],
+        );
+    }
+
+    // Mid-November: October is over, November is not.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap());
+    probe_every_surface(&app, &["G1", "G2", "G6"]);
+    // Once November is over its group of 7 is shown too: the rule hides what it must, not all.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap());
+    probe_every_surface(&app, &["G1", "G2", "G6", "G5"]);
+
+    // A query that reaches nothing shown says so, with the minimum in the reason.
+    let r = app.get_api("/api/v1/reports/summary?from=2026-10-01&to=2026-10-31&audience=employee&service=procurement.orders");
+    assert_eq!(r.status, 200);
+    let body = r.json();
+    assert_eq!(body["withheld"], true);
+    assert!(body["responses"].is_null() && body["csat"].is_null());
+    assert!(body["reason"].as_str().unwrap().contains('5'), "{body}");
+    // Employees' answers carry no channel and no day: those questions are refused, not answered.
+    for q in [
+        "summary?from=2026-10-01&to=2026-10-31&audience=employee&channel=phone",
+        "breakdown?from=2026-10-01&to=2026-10-31&audience=employee&by=channel",
+        "breakdown?from=2026-10-01&to=2026-10-31&audience=employee&by=week",
+    ] {
+        assert_eq!(
+            app.get_api(&format!("/api/v1/reports/{q}")).status,
+            422,
+            "{q}"
+        );
+    }
+}
+
+/// Queries every surface with every filter combination and checks that each figure shown is
+/// exactly the sum of whole groups that may be shown (`shown`), so that no difference of any
+/// figures can isolate fewer than the minimum; and that comments appear only from those groups.
+fn probe_every_surface(app: &TestApp, shown: &[&str]) {
+    let periods = [
+        ("2026-10-01", "2026-10-31"),
+        ("2026-10-10", "2026-10-10"),
+        ("2026-09-15", "2026-11-30"),
+        ("2026-11-01", "2026-11-30"),
+        ("2026-10-20", "2026-11-05"),
+    ];
+    let departments = [
+        None,
+        Some("hr"),
+        Some("it"),
+        Some("procurement"),
+        Some("legal"),
+    ];
+    let units = [
+        None,
+        Some("hr.payslip"),
+        Some("hr.recruiting"),
+        Some("it.helpdesk"),
+        Some("procurement.orders"),
+        Some("legal.contracts"),
+    ];
+    let groups: BTreeMap<&str, (&str, &str, usize)> = GROUPS
+        .iter()
+        .map(|(n, u, m, s)| (*n, (*u, *m, *s)))
+        .collect();
+    let mut figures_seen = 0;
+    for (from, to) in periods {
+        for dept in departments {
+            for unit in units {
+                let mut query = format!("from={from}&to={to}&audience=employee");
+                if let Some(d) = dept {
+                    query.push_str(&format!("&department={d}"));
+                }
+                if let Some(u) = unit {
+                    query.push_str(&format!("&service={u}"));
+                }
+                // The groups this query's scope holds, and the part of them that may be shown.
+                let in_scope = |extra: &dyn Fn(&str, &str) -> bool| -> (usize, usize) {
+                    let mut all = 0;
+                    let mut allowed = 0;
+                    for (name, (u, m, size)) in &groups {
+                        let ok = dept.is_none_or(|d| department_of(u) == d)
+                            && unit.is_none_or(|x| x == *u)
+                            && months(from, to).contains(*m)
+                            && extra(u, m);
+                        if ok {
+                            all += size;
+                            if shown.contains(name) {
+                                allowed += size;
+                            }
+                        }
+                    }
+                    (all, allowed)
+                };
+                let mut check = |figure: &Value, extra: &dyn Fn(&str, &str) -> bool, what: &str| {
+                    let (_, allowed) = in_scope(extra);
+                    if figure["responses"].is_null() {
+                        assert_eq!(allowed, 0, "{what}: withheld though {allowed} may be shown");
+                        assert_eq!(figure["withheld"], true, "{what}");
+                        assert!(
+                            figure["csat"].is_null() && figure["ces"].is_null(),
+                            "{what}"
+                        );
+                    } else {
+                        figures_seen += 1;
+                        let n = figure["responses"].as_u64().expect("n") as usize;
+                        assert_eq!(
+                            n, allowed,
+                            "{what}: shows {n}, whole shown groups sum to {allowed}"
+                        );
+                        assert!(n >= 5, "{what}: a figure of {n}");
+                        assert_eq!(figure["csat"]["n"].as_u64(), Some(n as u64), "{what}");
+                    }
+                };
+                let summary = app.get_api(&format!("/api/v1/reports/summary?{query}"));
+                assert_eq!(summary.status, 200, "{query}: {}", summary.body);
+                check(&summary.json(), &|_, _| true, &format!("summary {query}"));
+                for by in ["department", "service", "month"] {
+                    let r = app.get_api(&format!("/api/v1/reports/breakdown?{query}&by={by}"));
+                    assert_eq!(r.status, 200, "{query}&by={by}: {}", r.body);
+                    for row in r.json()["rows"].as_array().expect("rows") {
+                        let key = row["key"].as_str().expect("key").to_string();
+                        let what = format!("breakdown {query}&by={by} row {key}");
+                        let matches = move |u: &str, m: &str| match by {
+                            "department" => department_of(u) == key,
+                            "service" => u == key,
+                            _ => m == key,
+                        };
+                        check(row, &matches, &what);
+                    }
+                }
+                let comments = app.get_api(&format!("/api/v1/reports/comments?{query}&limit=500"));
+                assert_eq!(comments.status, 200);
+                let texts: BTreeSet<String> = comments.json()["comments"]
+                    .as_array()
+                    .expect("comments")
+                    .iter()
+                    .map(|c| c["text"].as_str().expect("text").to_string())
+                    .collect();
+                for text in &texts {
+                    let group = text.split('-').next().unwrap_or_default();
+                    assert!(
+                        shown.contains(&group),
+                        "{query}: comment {text} of a hidden group"
+                    );
+                }
+                let (_, allowed) = in_scope(&|_, _| true);
+                assert_eq!(texts.len(), allowed, "{query}: the shown groups' comments");
+            }
+        }
+    }
+    assert!(figures_seen > 100, "the probe saw figures: {figures_seen}");
+}

@@ -1,0 +1,81 @@
+//! The real `mashov` binary as a separate process, for tests that kill it, run two of it, or
+//! read its log.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::TestDb;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mashov");
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub fn command(db: &TestDb, args: &[&str], port: u16) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("MASHOV_DATABASE_URL", &db.url)
+        .env("MASHOV_BIND", format!("127.0.0.1:{port}"))
+        .env("MASHOV_SECRET_FILE", db.dir.path().join("secret.key"))
+        .env("MASHOV_LOG", "info");
+    c
+}
+
+pub fn start(db: &TestDb) -> Server {
+    spawn_serve(command(db, &["serve"], 0), db)
+}
+
+/// Spawns `serve` (its command already carries the settings), logging to the test's log file,
+/// and waits until it is healthy.
+pub fn spawn_serve(mut cmd: Command, db: &TestDb) -> Server {
+    let port = free_port();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(db.dir.path().join("server.log"))
+        .expect("log file");
+    let child = cmd
+        .env("MASHOV_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("{}/healthz", server.base))
+        .call()
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "serve did not become healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+impl Server {
+    /// SIGKILL: no shutdown hook, no flush, no goodbye.
+    pub fn kill_9(&mut self) {
+        self.child.kill().expect("kill -9");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
