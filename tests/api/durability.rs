@@ -79,7 +79,9 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
 
 /// Starts `mashov serve` with email on, in real time, with every sending rule off so that the
 /// hour of the test run does not matter.
-fn start_mailing(db: &TestDb, smtp_port: u16, secret: &str) -> Server {
+/// `lease` is how long a claim holds: short where a test kills a server and waits for its claims
+/// to pass to the next, long where a loaded machine must not see a slow batch as a dead one.
+fn start_mailing(db: &TestDb, smtp_port: u16, secret: &str, lease: &str) -> Server {
     let mut cmd = command(db, &["serve"], 0);
     cmd.env("MASHOV_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
         .env("MASHOV_MAIL_FROM", "City <survey@city.example>")
@@ -89,7 +91,7 @@ fn start_mailing(db: &TestDb, smtp_port: u16, secret: &str) -> Server {
         .env("MASHOV_SHABBAT", "off")
         .env("MASHOV_REMINDER_AFTER", "off")
         .env("MASHOV_FREQUENCY_CAP", "off")
-        .env("MASHOV_OUTBOX_LEASE", "3s");
+        .env("MASHOV_OUTBOX_LEASE", lease);
     spawn_serve(cmd, db)
 }
 
@@ -153,7 +155,7 @@ fn kill_9_in_the_middle_of_a_thousand_invitations_loses_none(kind: Kind) {
     let secret = mashov::domain::token::ServerKey::generate().encode();
     let sink = SmtpSink::start();
     sink.slow_down(Duration::from_millis(40));
-    let mut server = start_mailing(&db, sink.port, &secret);
+    let mut server = start_mailing(&db, sink.port, &secret, "3s");
     report_many(&[&server], &key, 0..1000);
     let deadline = Instant::now() + Duration::from_secs(60);
     while sink.messages().len() < 50 {
@@ -164,7 +166,7 @@ fn kill_9_in_the_middle_of_a_thousand_invitations_loses_none(kind: Kind) {
     let before = sink.messages().len();
     assert!(before < 1000, "the kill came mid-batch ({before} sent)");
     sink.slow_down(Duration::ZERO);
-    let mut restarted = start_mailing(&db, sink.port, &secret);
+    let mut restarted = start_mailing(&db, sink.port, &secret, "3s");
     let got = sink.wait_for(1000);
     std::thread::sleep(Duration::from_secs(4)); // past the lease: nothing more may come
     let got_all = sink.messages();
@@ -213,8 +215,8 @@ fn two_instances_on_one_postgresql_send_five_thousand_invitations_exactly_once()
     let key = setup_catalog_and_key(&db);
     let secret = mashov::domain::token::ServerKey::generate().encode();
     let sink = SmtpSink::start();
-    let mut a = start_mailing(&db, sink.port, &secret);
-    let mut b = start_mailing(&db, sink.port, &secret);
+    let mut a = start_mailing(&db, sink.port, &secret, "60s");
+    let mut b = start_mailing(&db, sink.port, &secret, "60s");
     report_many(&[&a, &b], &key, 0..5000);
     sink.wait_for(5000);
     std::thread::sleep(Duration::from_secs(4));

@@ -4,12 +4,14 @@
 mod helpers;
 
 mod browser;
+mod campaigns;
 mod cli;
 mod durability;
 mod email;
 mod employees;
 mod interactions;
 mod process;
+mod reports;
 mod schema;
 mod smtp;
 mod survey;
