@@ -1,5 +1,5 @@
 //! Seeds a database with the demo catalog and N resident responses (default 1,000,000) spread
-//! over three years, with their interactions and invitations (80% answered), for the report
+//! over the three years up to yesterday, with their interactions and invitations (80% answered), for the report
 //! benchmarks:
 //!
 //!     cargo run --release --example seed_reports -- sqlite:///tmp/bench.db 1000000
@@ -41,8 +41,9 @@ fn main() {
         .expect("stored")
         .id;
     let channels = ["phone", "web", "app", "walk_in", "email", "whatsapp"];
-    let first = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    // Three years up to yesterday.
     let days = 3 * 365;
+    let first: NaiveDate = Utc::now().date_naive() - Duration::days(days);
     let invitations = n * 5 / 4;
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let mut inter = Vec::with_capacity(BATCH);

@@ -9,6 +9,7 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use crate::db::Backend;
+use crate::domain::followup::FollowupRule;
 use crate::domain::schedule::{parse_daily, parse_weekly, SendRules};
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
@@ -45,6 +46,8 @@ pub struct Settings {
     pub outbox_lease: Duration,
     /// The smallest group of employee answers any surface shows (at least 3).
     pub min_group_size: i64,
+    /// Which residents' answers open a follow-up case.
+    pub followup_rule: FollowupRule,
 }
 
 /// How to reach the mail server.
@@ -87,6 +90,7 @@ struct FileSettings {
     brand_color: Option<String>,
     outbox_lease: Option<String>,
     min_group_size: Option<toml::Value>,
+    followup_rule: Option<String>,
 }
 
 impl Settings {
@@ -240,7 +244,17 @@ impl Settings {
                 })?,
         };
 
+        let followup_rule = match pick("MASHOV_FOLLOWUP_RULE", file.followup_rule) {
+            None => FollowupRule::default(),
+            Some(text) => FollowupRule::parse(&text).ok_or_else(|| {
+                ConfigError(format!(
+                    "MASHOV_FOLLOWUP_RULE: {text:?} is not a rule such as \"overall<=2 or not_resolved\" (or off)"
+                ))
+            })?,
+        };
+
         Ok(Settings {
+            followup_rule,
             min_group_size,
             outbox_poll: std::time::Duration::from_millis(500),
             outbox_lease,
@@ -466,6 +480,7 @@ mod tests {
             ("MASHOV_BRAND_COLOR", "blue"),
             ("MASHOV_MIN_GROUP_SIZE", "2"),
             ("MASHOV_MIN_GROUP_SIZE", "five"),
+            ("MASHOV_FOLLOWUP_RULE", "overall<=9"),
         ] {
             let e = Settings::from_sources(None, &env(&[(key, value)])).expect_err(key);
             assert!(e.0.starts_with(key), "{e}");

@@ -147,6 +147,7 @@ fn add_recipients(conn: &mut db::DbConnection, id: &str, file: &Path) -> Result<
             format!("{}\nnothing was added from {shown}", lines.join("\n")),
         )
     })?;
+    db::connection::prepare_bulk_write(conn).map_err(|e| fail(1, e))?;
     let added = campaigns::add_recipients(conn, id, &list, SystemClock.now()).map_err(failure)?;
     println!(
         "added {}; merged {} duplicate lines; {} already in the campaign",

@@ -166,6 +166,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    followups (id) {
+        id -> Text,
+        response_id -> Text,
+        department_code -> Text,
+        service_code -> Text,
+        reason -> Text,
+        status -> Text,
+        opened_on -> Text,
+        due_on -> Text,
+        closed_on -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        opened_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    followup_notes (id) {
+        id -> Text,
+        followup_id -> Text,
+        status -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(followup_notes -> followups (followup_id));
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
@@ -188,4 +218,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     suppressions,
     campaigns,
     campaign_recipients,
+    followups,
+    followup_notes,
 );

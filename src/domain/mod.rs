@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod csv_file;
+pub mod followup;
 pub mod interaction;
 pub mod language;
 pub mod metrics;

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::catalog::parse_catalog;
+use crate::domain::followup::FollowupRule;
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
 
@@ -181,7 +182,14 @@ pub fn load_if_empty(
         }
         let url = receipt.survey_url.unwrap_or_default();
         let token = url.rsplit('/').next().unwrap_or_default().to_string();
-        submit(conn, &cache, &token, &form, answered_at)?;
+        submit(
+            conn,
+            &cache,
+            &FollowupRule::default(),
+            &token,
+            &form,
+            answered_at,
+        )?;
         responses += 1;
     }
 

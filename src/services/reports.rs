@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::reports::{Filter, GroupKey, Grouping};
 use crate::db::{self, DbConnection, DbError};
+use crate::domain::followup::Cases;
 use crate::domain::interaction::Audience;
 use crate::domain::metrics::{Figures, Tally};
 use crate::domain::period::{day_key, local_day, month_end, month_start, parse_day, week_start};
@@ -35,6 +36,8 @@ pub struct Group {
     pub key: String,
     pub label: String,
     pub figures: Option<Figures>,
+    /// Follow-up cases (residents only; not by channel).
+    pub cases: Option<Cases>,
 }
 
 /// A report as computed, before it is shaped for a surface.
@@ -131,9 +134,50 @@ pub fn report(
         .collect();
     let filtered = params.service.is_some() || params.department.is_some();
     match params.audience {
-        Audience::Resident => residents(conn, params, by, &catalog, filtered.then_some(in_scope)),
+        Audience::Resident => {
+            keep_rollups_current(conn, ctx.now)?;
+            residents(
+                conn,
+                ctx.now,
+                params,
+                by,
+                &catalog,
+                filtered.then_some(in_scope),
+            )
+        }
         Audience::Employee => employees(conn, ctx, params, by, &catalog, in_scope),
     }
+}
+
+/// Residents' days freeze into the rollups: answers two days after their day (a margin for
+/// clocks and transactions in flight), invitations once none of their day can still be
+/// answered. The first report after a long time (or over a big import) pays for the catch-up.
+pub fn keep_rollups_current(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<(), DbError> {
+    let settled = local_day(now) - chrono::Duration::days(2);
+    let responses_through = day_key(settled);
+    let open = db::reports::oldest_open_invitation_day(conn, now.naive_utc())?;
+    let invitations_through = match open.as_deref().and_then(parse_day) {
+        Some(first_open) => day_key((first_open - chrono::Duration::days(1)).min(settled)),
+        None => responses_through.clone(),
+    };
+    let [responses, invitations] = db::reports::ROLLUPS;
+    for ((days, months), through) in [
+        (responses, responses_through),
+        (invitations, invitations_through),
+    ] {
+        db::reports::roll_up(conn, days, &through)?;
+        // Months roll up from the daily table once the whole month is in it.
+        let through = db::reports::rolled_through(conn, days)?;
+        if let Some(day) = parse_day(&through) {
+            let complete = if month_end(day) == day {
+                day
+            } else {
+                month_start(day) - chrono::Duration::days(1)
+            };
+            db::reports::roll_up(conn, months, &day_key(complete))?;
+        }
+    }
+    Ok(())
 }
 
 fn base_filter(params: &ReportParams, from: NaiveDate, to: NaiveDate) -> Filter {
@@ -148,6 +192,7 @@ fn base_filter(params: &ReportParams, from: NaiveDate, to: NaiveDate) -> Filter 
 
 fn residents(
     conn: &mut DbConnection,
+    now: DateTime<Utc>,
     params: &ReportParams,
     by: Option<By>,
     catalog: &Catalog,
@@ -180,10 +225,23 @@ fn residents(
             *groups.entry(group_of(by, &key, catalog)).or_default() += tally;
         }
     }
+    let today = day_key(local_day(now));
+    let case_rows =
+        db::reports::case_tallies(conn, &filter, grouping.service, grouping.day, &today)?;
+    let mut total_cases = Cases::default();
+    let mut group_cases: BTreeMap<String, Cases> = BTreeMap::new();
+    for (key, cases) in case_rows {
+        total_cases += cases;
+        if let Some(by) = by {
+            *group_cases.entry(group_of(by, &key, catalog)).or_default() += cases;
+        }
+    }
+    let by_channel = by == Some(By::Channel);
     let rows = groups
         .into_iter()
         .map(|(key, tally)| Group {
             label: label_of(by, &key, catalog),
+            cases: (!by_channel).then(|| group_cases.get(&key).copied().unwrap_or_default()),
             key,
             figures: Some(tally.figures()),
         })
@@ -196,6 +254,7 @@ fn residents(
             key: "total".into(),
             label: String::new(),
             figures: Some(total.figures()),
+            cases: Some(total_cases),
         },
         rows,
         min_group_size: None,
@@ -310,6 +369,7 @@ fn employees(
             label: label_of(by, &key, catalog),
             key,
             figures: tally.map(|t| t.figures()),
+            cases: None,
         })
         .collect();
     Ok(Report {
@@ -320,6 +380,7 @@ fn employees(
             key: "total".into(),
             label: String::new(),
             figures: total.map(|t| t.figures()),
+            cases: None,
         },
         rows,
         min_group_size: Some(ctx.min_group_size),

@@ -13,7 +13,10 @@ use crate::domain::period::{day_begins, day_key, local_day, month_start};
 use crate::domain::survey::{parse_answers, Answer, AnswerProblems, AnswerValue, SurveyDefinition};
 use crate::domain::token::{hash_secret, looks_like_survey_token};
 
+use super::followups;
 use super::surveys::SurveyCache;
+use crate::db::followups::FollowupRow;
+use crate::domain::followup::FollowupRule;
 
 /// Why a link cannot be answered now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +91,8 @@ pub struct Prepared {
     language: Language,
     response: ResponseRow,
     rows: Vec<AnswerRow>,
+    /// The follow-up case it opens, stored in the same transaction.
+    followup: Option<FollowupRow>,
 }
 
 /// Checks a submitted form against its survey; reads only, so it can run where reads are cheap
@@ -95,6 +100,7 @@ pub struct Prepared {
 pub fn prepare(
     conn: &mut DbConnection,
     cache: &SurveyCache,
+    rule: &FollowupRule,
     token: &str,
     form: &[(String, String)],
     now: DateTime<Utc>,
@@ -110,6 +116,7 @@ pub fn prepare(
         }
     };
     let inv = open.invitation;
+    let mut followup = None;
     let (response, rows) = if inv.audience == Audience::Employee.as_str() {
         anonymous_response(
             &open.survey_id,
@@ -124,6 +131,15 @@ pub fn prepare(
         response.audience = inv.audience.clone();
         response.channel = inv.channel.clone();
         response.language = open.language.code().to_string();
+        followup = followups::plan(
+            conn,
+            rule,
+            &inv.invitation_id,
+            &inv.service_code,
+            &response.id,
+            &answers,
+            now,
+        )?;
         let rows = answer_rows(&response.id, answers);
         (response, rows)
     };
@@ -132,6 +148,7 @@ pub fn prepare(
         language: open.language,
         response,
         rows,
+        followup,
     })
 }
 
@@ -215,14 +232,34 @@ pub fn store(
         .then(|| now.naive_utc());
     let stored = match conn {
         // One statement, one round trip: round trips are what answers cost on PostgreSQL.
-        DbConnection::Postgres(c) => db::responses::claim_and_insert_pg(
-            c,
-            &inv.invitation_id,
-            now.naive_utc(),
-            answered_at,
-            &prepared.response,
-            &prepared.rows,
-        ),
+        DbConnection::Postgres(c) if prepared.followup.is_none() => {
+            db::responses::claim_and_insert_pg(
+                c,
+                &inv.invitation_id,
+                now.naive_utc(),
+                answered_at,
+                &prepared.response,
+                &prepared.rows,
+            )
+        }
+        // With a case to open: the same statement and the case, in one transaction.
+        DbConnection::Postgres(_) => db::write_transaction(conn, |conn| {
+            let DbConnection::Postgres(c) = conn else {
+                return Ok(false);
+            };
+            let claimed = db::responses::claim_and_insert_pg(
+                c,
+                &inv.invitation_id,
+                now.naive_utc(),
+                answered_at,
+                &prepared.response,
+                &prepared.rows,
+            )?;
+            if let (true, Some(f)) = (claimed, &prepared.followup) {
+                db::followups::insert(conn, f)?;
+            }
+            Ok::<_, diesel::result::Error>(claimed)
+        }),
         DbConnection::Sqlite(_) => db::write_transaction(conn, |conn| {
             let claimed = db::interactions::mark_answered(
                 conn,
@@ -234,6 +271,9 @@ pub fn store(
                 return Ok(false);
             }
             db::responses::insert(conn, &prepared.response, &prepared.rows)?;
+            if let Some(f) = &prepared.followup {
+                db::followups::insert(conn, f)?;
+            }
             Ok::<_, diesel::result::Error>(true)
         }),
     };
@@ -250,11 +290,12 @@ pub fn store(
 pub fn submit(
     conn: &mut DbConnection,
     cache: &SurveyCache,
+    rule: &FollowupRule,
     token: &str,
     form: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Result<Language, SurveyError> {
-    let prepared = prepare(conn, cache, token, form, now)?;
+    let prepared = prepare(conn, cache, rule, token, form, now)?;
     store(conn, &prepared, now)
 }
 

@@ -9,6 +9,7 @@ mod cli;
 mod durability;
 mod email;
 mod employees;
+mod followups;
 mod interactions;
 mod process;
 mod reports;

@@ -1,6 +1,7 @@
 //! The JSON integration API for CRMs: Bearer keys, JSON errors.
 
 pub mod error;
+pub mod followups;
 pub mod interactions;
 pub mod openapi;
 pub mod reports;
@@ -20,7 +21,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/openapi.json", web::get().to(openapi::document))
         .route("/reports/summary", web::get().to(reports::summary))
         .route("/reports/breakdown", web::get().to(reports::breakdown))
-        .route("/reports/comments", web::get().to(reports::comments));
+        .route("/reports/comments", web::get().to(reports::comments))
+        .route("/followups", web::get().to(followups::list))
+        .route("/followups/{id}", web::patch().to(followups::update));
 }
 
 /// Checks `Authorization: Bearer KEY` against the active keys.

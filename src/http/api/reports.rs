@@ -178,15 +178,21 @@ fn merge(into: &mut Value, from: Value) {
 /// A group's figures, or the same keys as nulls and a note where they are withheld.
 fn figures_json(t: &Templates, lang: Language, report: &Report, g: &Group) -> Value {
     match &g.figures {
-        Some(f) => json!({
-            "invitations": f.invitations,
-            "responses": f.responses,
-            "response_rate": f.response_rate,
-            "csat": f.csat,
-            "ces": f.ces,
-            "nps": f.nps,
-            "resolution_rate": f.resolution_rate,
-        }),
+        Some(f) => {
+            let mut v = json!({
+                "invitations": f.invitations,
+                "responses": f.responses,
+                "response_rate": f.response_rate,
+                "csat": f.csat,
+                "ces": f.ces,
+                "nps": f.nps,
+                "resolution_rate": f.resolution_rate,
+            });
+            if let Some(c) = &g.cases {
+                v["followups"] = json!(c);
+            }
+            v
+        }
         None => {
             let k = report.min_group_size.unwrap_or_default();
             json!({

@@ -74,7 +74,14 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
     let now = state.clock.now();
     let (lookup, campaign_form) = (token.clone(), form.clone());
     let prepared = read(&state, move |conn, st| {
-        responses::prepare(conn, &st.surveys, &lookup, &form, now)
+        responses::prepare(
+            conn,
+            &st.surveys,
+            &st.settings.followup_rule,
+            &lookup,
+            &form,
+            now,
+        )
     })
     .await;
     if matches!(prepared, Err(SurveyError::NotFound)) {

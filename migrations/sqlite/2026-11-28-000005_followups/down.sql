@@ -1,0 +1,2 @@
+DROP TABLE followup_notes;
+DROP TABLE followups;

@@ -1,0 +1,166 @@
+//! `GET /api/v1/followups` and `PATCH /api/v1/followups/{id}`: the cases bad experiences open.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::{authenticate, read_json, ApiError};
+use crate::domain::followup::Status;
+use crate::domain::FieldErrors;
+use crate::services::followups::{self, Case, FollowupError};
+use crate::state::{read, write, AppState};
+
+/// The longest note kept.
+const MAX_NOTE: usize = 2000;
+
+impl From<FollowupError> for ApiError {
+    fn from(e: FollowupError) -> Self {
+        match e {
+            FollowupError::NotFound => ApiError::NotFound,
+            FollowupError::Invalid(f) => ApiError::Invalid(f),
+            FollowupError::Closed | FollowupError::Conflict => ApiError::Conflict(e.to_string()),
+            FollowupError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn case_json(c: &Case) -> Value {
+    let r = &c.row;
+    let contact = (r.contact_name.is_some()
+        || r.contact_email.is_some()
+        || r.contact_phone.is_some())
+    .then(|| json!({"name": r.contact_name, "email": r.contact_email, "phone": r.contact_phone}));
+    json!({
+        "id": r.id,
+        "department": r.department_code,
+        "service": r.service_code,
+        "reason": r.reason.split(',').collect::<Vec<_>>(),
+        "status": r.status,
+        "opened_on": r.opened_on,
+        "due_on": r.due_on,
+        "closed_on": r.closed_on,
+        "overdue": c.overdue,
+        "contact": contact,
+        "notes": c.notes.iter().map(|n| json!({
+            "status": n.status,
+            "note": n.note,
+            "at": n.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[tracing::instrument(name = "api.followups.list", skip_all)]
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    authenticate(&state, &req).await?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))?;
+    let mut errors = FieldErrors::new();
+    let (mut status, mut department, mut overdue) = (None, None, false);
+    let mut seen = Vec::new();
+    for (k, v) in &pairs {
+        if seen.contains(k) {
+            errors.insert(k.clone(), "is given more than once".into());
+            continue;
+        }
+        seen.push(k.clone());
+        match k.as_str() {
+            "status" => match Status::parse(v) {
+                Some(s) => status = Some(s),
+                None => {
+                    errors.insert(k.clone(), "must be open, in_progress or closed".into());
+                }
+            },
+            "department" => department = Some(v.clone()),
+            "overdue" => match v.as_str() {
+                "true" => overdue = true,
+                "false" => overdue = false,
+                _ => {
+                    errors.insert(k.clone(), "must be true or false".into());
+                }
+            },
+            _ => {
+                errors.insert(k.clone(), "is not a parameter of this list".into());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let now = state.clock.now();
+    let cases = read(&state, move |conn, _| {
+        if let Some(d) = &department {
+            let known = crate::db::catalog::all_departments(conn)
+                .map_err(crate::db::DbError::from)?
+                .iter()
+                .any(|x| &x.code == d);
+            if !known {
+                return Err(ApiError::Invalid(
+                    [(
+                        "department".to_string(),
+                        "is not in the catalog".to_string(),
+                    )]
+                    .into(),
+                ));
+            }
+        }
+        followups::list(conn, status, department, overdue, now).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "followups": cases.iter().map(case_json).collect::<Vec<_>>() })))
+}
+
+#[tracing::instrument(name = "api.followups.update", skip_all)]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    authenticate(&state, &req).await?;
+    let id = path.into_inner();
+    let body = read_json(payload).await?;
+    let mut errors = FieldErrors::new();
+    let Some(obj) = body.as_object() else {
+        return Err(ApiError::Invalid(
+            [("body".to_string(), "must be a JSON object".to_string())].into(),
+        ));
+    };
+    let status = match obj.get("status") {
+        None | Some(Value::Null) => {
+            errors.insert("status".into(), "is required".into());
+            None
+        }
+        Some(Value::String(s)) => Status::parse(s).filter(|s| *s != Status::Open).or_else(|| {
+            errors.insert("status".into(), "must be in_progress or closed".into());
+            None
+        }),
+        Some(_) => {
+            errors.insert("status".into(), "must be a string".into());
+            None
+        }
+    };
+    let note = match obj.get("note") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= MAX_NOTE => Some(s.clone()),
+        Some(Value::String(_)) => {
+            errors.insert(
+                "note".into(),
+                format!("must be at most {MAX_NOTE} characters"),
+            );
+            None
+        }
+        Some(_) => {
+            errors.insert("note".into(), "must be a string".into());
+            None
+        }
+    };
+    let Some(status) = status.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let now = state.clock.now();
+    let case = write(&state, move |conn, _| {
+        followups::change(conn, &id, status, note, now).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(case_json(&case)))
+}
