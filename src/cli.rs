@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 mod campaign;
+mod export;
 mod progress;
 
 use crate::clock::{Clock, SystemClock};
@@ -55,6 +56,11 @@ enum Command {
     Campaign {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
+    },
+    /// Exports for spreadsheets.
+    Export {
+        #[command(subcommand)]
+        command: export::ExportCommand,
     },
     /// The email outbox.
     Outbox {
@@ -130,6 +136,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             command: CatalogCommand::Import { file },
         } => import_catalog(&settings, &file),
         Command::Campaign { command } => campaign::run(&settings, command),
+        Command::Export { command } => export::run(&settings, command),
         Command::Outbox { command } => {
             let mut conn = migrated(&settings)?;
             let now = clock.now();

@@ -39,3 +39,12 @@ pub fn insert(conn: &mut DbConnection, row: &SurveyRow) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
+
+/// Every stored version of a questionnaire, newest first.
+pub fn versions(conn: &mut DbConnection, key: &str) -> QueryResult<Vec<SurveyRow>> {
+    surveys::table
+        .filter(surveys::survey_key.eq(key))
+        .order(surveys::version.desc())
+        .select(SurveyRow::as_select())
+        .load(conn)
+}

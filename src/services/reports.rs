@@ -433,10 +433,7 @@ pub fn comments(
         return Ok(Vec::new());
     }
     filter.services = Some(services);
-    let released: HashSet<(String, String, String)> = released_tallies(conn, ctx, &filter)?
-        .into_iter()
-        .filter_map(|(k, _)| Some((k.service?, k.day?, k.cohort?)))
-        .collect();
+    let released = released_cells(conn, ctx, &filter)?;
     let rows = db::reports::comments(conn, &filter, true, i64::MAX / 2)?;
     Ok(rows
         .into_iter()
@@ -453,6 +450,18 @@ pub fn comments(
             day: r.day[..7].to_string(),
             text: r.text,
         })
+        .collect())
+}
+
+/// The employee groups (service, month day, cohort) in a filter's scope that may be shown.
+pub fn released_cells(
+    conn: &mut DbConnection,
+    ctx: &ReportContext,
+    filter: &Filter,
+) -> Result<HashSet<(String, String, String)>, ReportQueryError> {
+    Ok(released_tallies(conn, ctx, filter)?
+        .into_iter()
+        .filter_map(|(k, _)| Some((k.service?, k.day?, k.cohort?)))
         .collect())
 }
 

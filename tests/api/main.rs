@@ -9,6 +9,7 @@ mod cli;
 mod durability;
 mod email;
 mod employees;
+mod export;
 mod followups;
 mod interactions;
 mod process;

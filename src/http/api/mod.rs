@@ -1,6 +1,7 @@
 //! The JSON integration API for CRMs: Bearer keys, JSON errors.
 
 pub mod error;
+pub mod export;
 pub mod followups;
 pub mod interactions;
 pub mod openapi;
@@ -22,6 +23,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reports/summary", web::get().to(reports::summary))
         .route("/reports/breakdown", web::get().to(reports::breakdown))
         .route("/reports/comments", web::get().to(reports::comments))
+        .route(
+            "/export/responses.csv",
+            web::get().to(export::responses_csv),
+        )
         .route("/followups", web::get().to(followups::list))
         .route("/followups/{id}", web::patch().to(followups::update));
 }
