@@ -4,7 +4,8 @@
 # Seeds once (examples/seed_reports.rs: 1,000,000 responses, 1,250,000 invitations over three
 # years; about 4 minutes on SQLite) into $SEED_DIR (default /tmp/mashov-bench), then times whole
 # `curl` requests for the summary and the breakdown by service over the whole three years with
-# farm-bench (median of 7). Settings: N (responses), MASHOV_BENCH_POSTGRES_URL.
+# farm-bench (median of 7), then streams the whole period's CSV export over HTTP and reads the
+# server's peak memory. Settings: N (responses), MASHOV_BENCH_POSTGRES_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -46,6 +47,10 @@ bench_one() {
       "http://127.0.0.1:$port/api/v1/reports/$path" 2>&1 | grep -E "wall|peak" || true
   done
   curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$port/api/v1/reports/summary?$q" | head -c 300; echo
+  echo "== $name: the whole period as CSV over HTTP (streamed)"
+  curl -fsS -o "$SEED_DIR/export.csv" -w 'export: %{time_total}s, %{size_download} bytes\n' \
+    -H "Authorization: Bearer $key" "http://127.0.0.1:$port/api/v1/export/responses.csv?$q"
+  echo "rows: $(($(wc -l <"$SEED_DIR/export.csv") - 1)); server peak RSS: $(grep VmHWM /proc/$pid/status)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
