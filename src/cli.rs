@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 mod campaign;
+mod digest;
 mod export;
 mod progress;
 
@@ -56,6 +57,11 @@ enum Command {
     Campaign {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
+    },
+    /// The weekly digest email for managers.
+    Digest {
+        #[command(subcommand)]
+        command: digest::DigestCommand,
     },
     /// Exports for spreadsheets.
     Export {
@@ -137,6 +143,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => import_catalog(&settings, &file),
         Command::Campaign { command } => campaign::run(&settings, command),
         Command::Export { command } => export::run(&settings, command),
+        Command::Digest { command } => digest::run(&settings, command),
         Command::Outbox { command } => {
             let mut conn = migrated(&settings)?;
             let now = clock.now();

@@ -13,6 +13,7 @@ use crate::domain::followup::FollowupRule;
 use crate::domain::schedule::{parse_daily, parse_weekly, SendRules};
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
+use crate::services::digest::DigestSchedule;
 
 /// A setting that could not be read; printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -42,12 +43,16 @@ pub struct Settings {
     pub brand_color: String,
     /// How often an idle delivery worker looks for due emails.
     pub outbox_poll: std::time::Duration,
+    /// How often the digest scheduler looks at the clock.
+    pub digest_poll: std::time::Duration,
     /// How long a worker holds the emails it claimed before another may take them over.
     pub outbox_lease: Duration,
     /// The smallest group of employee answers any surface shows (at least 3).
     pub min_group_size: i64,
     /// Which residents' answers open a follow-up case.
     pub followup_rule: FollowupRule,
+    /// When the weekly digest goes out.
+    pub digest_schedule: DigestSchedule,
 }
 
 /// How to reach the mail server.
@@ -91,6 +96,7 @@ struct FileSettings {
     outbox_lease: Option<String>,
     min_group_size: Option<toml::Value>,
     followup_rule: Option<String>,
+    digest_schedule: Option<String>,
 }
 
 impl Settings {
@@ -253,10 +259,21 @@ impl Settings {
             })?,
         };
 
+        let digest_schedule = match pick("MASHOV_DIGEST_SCHEDULE", file.digest_schedule) {
+            None => DigestSchedule::default(),
+            Some(text) => DigestSchedule::parse(&text).ok_or_else(|| {
+                ConfigError(format!(
+                    "MASHOV_DIGEST_SCHEDULE: {text:?} is not a day and time such as \"sun 08:00\""
+                ))
+            })?,
+        };
+
         Ok(Settings {
+            digest_schedule,
             followup_rule,
             min_group_size,
             outbox_poll: std::time::Duration::from_millis(500),
+            digest_poll: std::time::Duration::from_secs(60),
             outbox_lease,
             smtp,
             mail_from,
@@ -481,6 +498,7 @@ mod tests {
             ("MASHOV_MIN_GROUP_SIZE", "2"),
             ("MASHOV_MIN_GROUP_SIZE", "five"),
             ("MASHOV_FOLLOWUP_RULE", "overall<=9"),
+            ("MASHOV_DIGEST_SCHEDULE", "sunday 8am"),
         ] {
             let e = Settings::from_sources(None, &env(&[(key, value)])).expect_err(key);
             assert!(e.0.starts_with(key), "{e}");

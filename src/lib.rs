@@ -3,6 +3,7 @@
 //! Layers, each knowing only those below it: `http` (handlers) → `services` (use cases, one
 //! transaction each) → `domain` (pure rules) and `db` (the only code that knows diesel).
 
+pub mod charts;
 pub mod cli;
 pub mod clock;
 pub mod config;

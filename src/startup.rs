@@ -82,6 +82,8 @@ fn start_delivery(state: &web::Data<AppState>) {
         );
         return;
     };
+    let scheduler = state.clone();
+    actix_web::rt::spawn(async move { digest_scheduler(scheduler).await });
     let state = state.clone();
     actix_web::rt::spawn(async move {
         match crate::email::transport::build(&smtp) {
@@ -95,4 +97,27 @@ fn start_delivery(state: &web::Data<AppState>) {
             Err(e) => tracing::error!(error = %e, "cannot set up the SMTP transport; email is off"),
         }
     });
+}
+
+/// Once a minute, queues the weekly digests that are due (each recipient's once per week,
+/// whatever the number of instances and restarts: the outbox's idempotency key sees to it).
+async fn digest_scheduler(state: web::Data<AppState>) {
+    loop {
+        let now = state.clock.now();
+        if let Some(week) = state.settings.digest_schedule.due_week(now) {
+            let domain = state.settings.mail_from.email.domain().to_string();
+            let queued = crate::state::write(&state, move |conn, _| {
+                crate::services::digest::enqueue_week(conn, week, now, &domain)
+            })
+            .await;
+            match queued {
+                Ok((n, _)) if n > 0 => {
+                    tracing::info!(week = %week, queued = n, "weekly digests queued")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "queueing weekly digests failed"),
+            }
+        }
+        tokio::time::sleep(state.settings.digest_poll).await;
+    }
 }

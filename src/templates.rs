@@ -48,6 +48,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/public/unsubscribe.hbs"),
     ),
     (
+        "email/digest/body.html",
+        include_str!("../templates/email/digest/body.html.hbs"),
+    ),
+    (
         "email/campaign/body.html",
         include_str!("../templates/email/campaign/body.html.hbs"),
     ),
@@ -59,6 +63,14 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 /// Plain-text templates (subjects and text bodies): rendered without HTML escaping.
 const TEXT_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "email/digest/subject.txt",
+        include_str!("../templates/email/digest/subject.txt.hbs"),
+    ),
+    (
+        "email/digest/body.txt",
+        include_str!("../templates/email/digest/body.txt.hbs"),
+    ),
     (
         "email/campaign/subject.txt",
         include_str!("../templates/email/campaign/subject.txt.hbs"),

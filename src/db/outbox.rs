@@ -205,3 +205,11 @@ pub fn address_state(
 pub fn is_suppressed(conn: &mut DbConnection, address_hash: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(suppressions::table.find(address_hash))).get_result(conn)
 }
+
+/// Whether an email with this idempotency key was ever queued.
+pub fn key_exists(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        outbox::table.filter(outbox::idempotency_key.eq(key)),
+    ))
+    .get_result(conn)
+}

@@ -195,6 +195,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    digest_recipients (id) {
+        id -> Text,
+        email -> Text,
+        language -> Text,
+        departments -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(followup_notes -> followups (followup_id));
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
@@ -220,4 +231,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_recipients,
     followups,
     followup_notes,
+    digest_recipients,
 );

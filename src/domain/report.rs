@@ -51,6 +51,9 @@ pub struct ReportParams {
     pub to: NaiveDate,
     pub audience: Audience,
     pub department: Option<String>,
+    /// A scope of several departments (a digest recipient's); empty for no such restriction.
+    /// Not a query parameter.
+    pub scope: Vec<String>,
     pub service: Option<String>,
     pub channel: Option<Channel>,
     /// The language of labels and notes (Hebrew unless asked).
@@ -160,6 +163,7 @@ pub fn parse_report_params(
                 to,
                 audience,
                 department,
+                scope: Vec::new(),
                 service,
                 channel,
                 lang,

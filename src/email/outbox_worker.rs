@@ -110,6 +110,9 @@ fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTim
     if row.kind == "campaign" {
         return plan_campaign(conn, state, row, now);
     }
+    if row.kind == "digest" {
+        return plan_digest(conn, state, row, now);
+    }
     let Some(invitation_id) = row.invitation_id.as_deref() else {
         return Plan::Fail(format!("{} emails have no renderer yet", row.kind));
     };
@@ -182,6 +185,57 @@ fn plan_campaign(
     match built {
         Ok(m) => Plan::Send(Box::new(m)),
         Err(e) => Plan::Fail(e.to_string()),
+    }
+}
+
+/// A weekly digest: gathered and drawn when it is sent, from the same reports as the API.
+fn plan_digest(
+    conn: &mut DbConnection,
+    state: &AppState,
+    row: &OutboxRow,
+    now: DateTime<Utc>,
+) -> Plan {
+    let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let week = payload["week"]
+        .as_str()
+        .and_then(crate::domain::period::parse_day);
+    let (Some(recipient_id), Some(week)) = (payload["recipient"].as_str(), week) else {
+        return Plan::Fail("digest email without a recipient or week".into());
+    };
+    let recipient = match db::digest::find(conn, recipient_id) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Plan::Cancel("recipient_removed"),
+        Err(e) => return Plan::Fail(format!("database: {e}")),
+    };
+    let ctx = crate::services::reports::ReportContext {
+        min_group_size: state.settings.min_group_size,
+        now,
+    };
+    let scope = crate::services::digest::scope_of(&recipient);
+    let lang = crate::domain::language::Language::parse(&recipient.language).unwrap_or_default();
+    let built = crate::services::digest::gather(conn, &ctx, &scope, week)
+        .map_err(|e| e.to_string())
+        .and_then(|data| {
+            super::digest::render(
+                &state.templates,
+                &state.settings,
+                &data,
+                lang,
+                &format!("cid:{}", super::digest::CHART_CID),
+            )
+            .map_err(|e| e.to_string())
+        })
+        .and_then(|r| {
+            super::digest::build(
+                state.settings.mail_from.clone(),
+                &row.recipient,
+                &row.message_id,
+                r,
+            )
+        });
+    match built {
+        Ok(m) => Plan::Send(Box::new(m)),
+        Err(e) => Plan::Fail(e),
     }
 }
 

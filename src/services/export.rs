@@ -134,7 +134,8 @@ pub fn plan(
         })
         .map(|s| s.code.clone())
         .collect();
-    let filtered = params.service.is_some() || params.department.is_some();
+    let filtered =
+        params.service.is_some() || params.department.is_some() || !params.scope.is_empty();
     let channel_names = crate::domain::interaction::Channel::ALL
         .iter()
         .map(|c| {

@@ -88,7 +88,7 @@ pub fn list(
     department: Option<String>,
     overdue: bool,
     now: DateTime<Utc>,
-) -> Result<Vec<Case>, FollowupError> {
+) -> Result<Vec<Case>, DbError> {
     let filter = ListFilter {
         status: status.map(|s| s.as_str().to_string()),
         department,

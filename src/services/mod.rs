@@ -6,6 +6,7 @@ pub mod campaign_survey;
 pub mod campaigns;
 pub mod catalog;
 pub mod demo;
+pub mod digest;
 pub mod export;
 pub mod followups;
 pub mod interactions;

@@ -128,11 +128,13 @@ pub fn report(
         .filter(|(code, (dept, _, aud))| {
             params.service.as_ref().is_none_or(|s| s == *code)
                 && params.department.as_ref().is_none_or(|d| d == dept)
+                && (params.scope.is_empty() || params.scope.contains(dept))
                 && (params.audience == Audience::Resident || aud == serves)
         })
         .map(|(code, _)| code.clone())
         .collect();
-    let filtered = params.service.is_some() || params.department.is_some();
+    let filtered =
+        params.service.is_some() || params.department.is_some() || !params.scope.is_empty();
     match params.audience {
         Audience::Resident => {
             keep_rollups_current(conn, ctx.now)?;
@@ -411,12 +413,14 @@ pub fn comments(
         .filter(|(code, (dept, _, aud))| {
             params.service.as_ref().is_none_or(|s| s == *code)
                 && params.department.as_ref().is_none_or(|d| d == dept)
+                && (params.scope.is_empty() || params.scope.contains(dept))
                 && (params.audience == Audience::Resident || aud == "employees")
         })
         .map(|(code, _)| code.clone())
         .collect();
     let mut filter = base_filter(params, report.from, report.to);
-    let filtered = params.service.is_some() || params.department.is_some();
+    let filtered =
+        params.service.is_some() || params.department.is_some() || !params.scope.is_empty();
     if params.audience == Audience::Resident {
         filter.services = filtered.then_some(services);
         let rows = db::reports::comments(conn, &filter, false, limit)?;

@@ -6,6 +6,7 @@ mod helpers;
 mod browser;
 mod campaigns;
 mod cli;
+mod digest;
 mod durability;
 mod email;
 mod employees;

@@ -102,7 +102,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 ));
             }
         }
-        followups::list(conn, status, department, overdue, now).map_err(ApiError::from)
+        Ok(followups::list(conn, status, department, overdue, now)?)
     })
     .await?;
     Ok(HttpResponse::Ok()

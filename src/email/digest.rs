@@ -1,0 +1,228 @@
+//! Renders a weekly digest: subject, text and HTML from the templates, and the trend chart.
+
+use chrono::{Datelike, Duration};
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::domain::language::Language;
+use crate::services::digest::DigestData;
+use crate::templates::{TemplateError, Templates};
+
+/// The Content-ID of the chart inside the email.
+pub const CHART_CID: &str = "trend";
+
+#[derive(Serialize)]
+struct MetricView {
+    name: String,
+    this_week: String,
+    previous: String,
+    long_run: String,
+}
+
+#[derive(Serialize)]
+struct RankedView {
+    name: String,
+    csat: String,
+    n: i64,
+}
+
+#[derive(Serialize)]
+struct OverdueView {
+    service: String,
+    due_on: String,
+}
+
+#[derive(Serialize)]
+struct CommentView {
+    service: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct DigestContext<'a> {
+    lang: &'static str,
+    dir: &'static str,
+    align: &'static str,
+    t: &'a serde_json::Value,
+    city: String,
+    color: &'a str,
+    subject: String,
+    week_label: String,
+    scope: String,
+    metrics: Vec<MetricView>,
+    best: Vec<RankedView>,
+    worst: Vec<RankedView>,
+    cases: crate::domain::followup::Cases,
+    overdue: Vec<OverdueView>,
+    comments: Vec<CommentView>,
+    chart_src: String,
+    chart_alt: String,
+    /// The chart's title is written above it where the image cannot carry it (Arabic).
+    chart_title_outside: bool,
+}
+
+/// A rendered digest and its chart.
+pub struct RenderedDigest {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub chart_png: Vec<u8>,
+}
+
+fn percent(v: Option<f64>) -> Option<String> {
+    v.map(|v| format!("{:.0}%", v * 100.0))
+}
+
+fn with_n(value: Option<String>, n: i64, none: &str) -> String {
+    match value {
+        Some(v) => format!("{v} (n={n})"),
+        None => none.to_string(),
+    }
+}
+
+/// The digest in `lang`; `chart_src` is where the HTML finds the chart (`cid:trend` in an
+/// email, a file name in a preview).
+pub fn render(
+    templates: &Templates,
+    settings: &Settings,
+    data: &DigestData,
+    lang: Language,
+    chart_src: &str,
+) -> Result<RenderedDigest, TemplateError> {
+    let t = |k: &str| templates.text(lang, &format!("digest.{k}"));
+    let none = t("no_data");
+    let end = data.week + Duration::days(6);
+    let week_label = format!(
+        "{:02}.{:02}–{:02}.{:02}.{}",
+        data.week.day(),
+        data.week.month(),
+        end.day(),
+        end.month(),
+        end.year()
+    );
+    let figures = [&data.this_week, &data.previous, &data.long_run];
+    let row = |name: &str, cell: &dyn Fn(&crate::domain::metrics::Figures) -> String| MetricView {
+        name: t(name),
+        this_week: cell(figures[0]),
+        previous: cell(figures[1]),
+        long_run: cell(figures[2]),
+    };
+    let metrics = vec![
+        row("csat", &|f| with_n(percent(f.csat.value), f.csat.n, &none)),
+        row("ces", &|f| {
+            with_n(f.ces.value.map(|v| format!("{v:.1}")), f.ces.n, &none)
+        }),
+        row("nps", &|f| {
+            with_n(f.nps.value.map(|v| format!("{v:+.0}")), f.nps.n, &none)
+        }),
+        row("resolution", &|f| {
+            with_n(percent(f.resolution_rate.value), f.resolution_rate.n, &none)
+        }),
+        row("response_rate", &|f| {
+            with_n(percent(f.response_rate.value), f.response_rate.n, &none)
+        }),
+        row("responses", &|f| f.responses.to_string()),
+    ];
+    let ranked = |list: &[crate::services::digest::Ranked]| {
+        list.iter()
+            .map(|r| RankedView {
+                name: r.name.clone(),
+                csat: format!("{:.0}%", r.csat * 100.0),
+                n: r.n,
+            })
+            .collect()
+    };
+    let scope = if data.departments.is_empty() {
+        t("all_city")
+    } else {
+        data.departments.join(", ")
+    };
+    let rtl = lang.dir() == "rtl";
+    let strings = templates.strings(lang);
+    let mut ctx = DigestContext {
+        lang: lang.code(),
+        dir: lang.dir(),
+        align: if rtl { "right" } else { "left" },
+        t: &strings["digest"],
+        city: settings
+            .city_name
+            .clone()
+            .unwrap_or_else(|| templates.text(lang, "city")),
+        color: &settings.brand_color,
+        subject: String::new(),
+        week_label,
+        scope,
+        metrics,
+        best: ranked(&data.best),
+        worst: ranked(&data.worst),
+        cases: data.cases,
+        overdue: data
+            .overdue
+            .iter()
+            .map(|o| OverdueView {
+                service: o.service.clone(),
+                due_on: o.due_on.clone(),
+            })
+            .collect(),
+        comments: data
+            .comments
+            .iter()
+            .map(|(service, text)| CommentView {
+                service: service.clone(),
+                text: text.clone(),
+            })
+            .collect(),
+        chart_src: chart_src.to_string(),
+        chart_alt: t("chart_alt"),
+        chart_title_outside: lang == Language::Ar,
+    };
+    ctx.subject = templates
+        .render_text("email/digest/subject.txt", &ctx)?
+        .trim()
+        .to_string();
+    // Arabic letters must join, which the chart's text renderer cannot do: the title above the
+    // image says it instead.
+    let title = (lang != Language::Ar).then(|| t("chart_title"));
+    let points: Vec<_> = data.trend.iter().map(|(d, v, _)| (*d, *v)).collect();
+    let chart_png = crate::charts::csat_trend_png(&points, title.as_deref())
+        .map_err(|e| TemplateError::Template("chart".into(), e))?;
+    Ok(RenderedDigest {
+        text: templates.render_text("email/digest/body.txt", &ctx)?,
+        html: templates.render("email/digest/body.html", &ctx)?,
+        subject: ctx.subject,
+        chart_png,
+    })
+}
+
+/// The MIME message: text, and HTML with the chart inline.
+pub fn build(
+    from: Mailbox,
+    to: &str,
+    message_id: &str,
+    rendered: RenderedDigest,
+) -> Result<Message, String> {
+    let to: Mailbox = to
+        .parse()
+        .map_err(|_| "invalid recipient address".to_string())?;
+    let image = Attachment::new_inline(CHART_CID.to_string()).body(
+        rendered.chart_png,
+        ContentType::parse("image/png").map_err(|e| e.to_string())?,
+    );
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(rendered.subject)
+        .message_id(Some(message_id.to_string()))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(rendered.text))
+                .multipart(
+                    MultiPart::related()
+                        .singlepart(SinglePart::html(rendered.html))
+                        .singlepart(image),
+                ),
+        )
+        .map_err(|e| e.to_string())
+}
