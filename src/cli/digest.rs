@@ -125,8 +125,14 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                 min_group_size: settings.min_group_size,
                 now,
             };
-            let data = digest::gather(&mut conn, &ctx, &digest::scope_of(&r), week_start(day))
-                .map_err(query_failure)?;
+            let data = digest::gather(
+                &mut conn,
+                &ctx,
+                &digest::scope_of(&r),
+                week_start(day),
+                Language::parse(&r.language).unwrap_or_default(),
+            )
+            .map_err(query_failure)?;
             let chart = out.with_extension("png");
             let chart_name = chart
                 .file_name()

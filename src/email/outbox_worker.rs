@@ -213,7 +213,7 @@ fn plan_digest(
     };
     let scope = crate::services::digest::scope_of(&recipient);
     let lang = crate::domain::language::Language::parse(&recipient.language).unwrap_or_default();
-    let built = crate::services::digest::gather(conn, &ctx, &scope, week)
+    let built = crate::services::digest::gather(conn, &ctx, &scope, week, lang)
         .map_err(|e| e.to_string())
         .and_then(|data| {
             super::digest::render(

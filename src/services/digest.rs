@@ -84,8 +84,26 @@ pub fn gather(
     ctx: &ReportContext,
     scope: &[String],
     week: NaiveDate,
+    lang: Language,
 ) -> Result<DigestData, ReportQueryError> {
     let week = week_start(week);
+    // Names in the recipient's language where the catalog has them.
+    let local = |name: &str, i18n: &str| {
+        serde_json::from_str::<std::collections::BTreeMap<Language, String>>(i18n)
+            .ok()
+            .and_then(|m| m.get(&lang).cloned())
+            .unwrap_or_else(|| name.to_string())
+    };
+    let service_names: std::collections::HashMap<String, String> = db::catalog::all_services(conn)?
+        .into_iter()
+        .map(|s| (s.code.clone(), local(&s.name, &s.names_i18n)))
+        .collect();
+    let service_name = |code: &str| {
+        service_names
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    };
     let end = week + Duration::days(6);
     let summary = |conn: &mut DbConnection, from: NaiveDate, to: NaiveDate| {
         reports::report(conn, ctx, &params(from, to, scope), None)
@@ -102,7 +120,7 @@ pub fn gather(
             let f = g.figures?;
             let csat = f.csat.value?;
             (f.csat.n >= RANK_MIN_ANSWERS).then(|| Ranked {
-                name: g.label.clone(),
+                name: service_name(&g.key),
                 csat,
                 n: f.csat.n,
             })
@@ -132,7 +150,7 @@ pub fn gather(
         .collect();
     let comments = reports::comments(conn, ctx, &params(week, end, scope), 5)?
         .into_iter()
-        .map(|c| (service_name(conn, &c.service), c.text))
+        .map(|c| (service_name(&c.service), c.text))
         .collect();
     let mut overdue = Vec::new();
     let departments: Vec<Option<String>> = if scope.is_empty() {
@@ -144,7 +162,7 @@ pub fn gather(
         for status in [Status::Open, Status::InProgress] {
             for c in followups::list(conn, Some(status), dept.clone(), true, ctx.now)? {
                 overdue.push(OverdueCase {
-                    service: service_name(conn, &c.row.service_code),
+                    service: service_name(&c.row.service_code),
                     opened_on: c.row.opened_on,
                     due_on: c.row.due_on,
                 });
@@ -156,7 +174,7 @@ pub fn gather(
     let departments = db::catalog::all_departments(conn)?
         .into_iter()
         .filter(|d| scope.contains(&d.code))
-        .map(|d| d.name)
+        .map(|d| local(&d.name, &d.names_i18n))
         .collect();
     let figures = |r: &reports::Report| {
         r.total
@@ -176,13 +194,6 @@ pub fn gather(
         trend,
         departments,
     })
-}
-
-fn service_name(conn: &mut DbConnection, code: &str) -> String {
-    db::catalog::all_services(conn)
-        .ok()
-        .and_then(|all| all.into_iter().find(|s| s.code == code).map(|s| s.name))
-        .unwrap_or_else(|| code.to_string())
 }
 
 /// Checks and stores a recipient; returns true when the address was new.

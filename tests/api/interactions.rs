@@ -220,6 +220,18 @@ fn health_and_the_openapi_document_are_served(kind: Kind) {
     let doc = doc.json();
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     assert!(doc["paths"]["/api/v1/interactions"]["post"].is_object());
+    for (path, method) in [
+        ("/api/v1/reports/summary", "get"),
+        ("/api/v1/reports/breakdown", "get"),
+        ("/api/v1/export/responses.csv", "get"),
+        ("/api/v1/followups", "get"),
+        ("/api/v1/followups/{id}", "patch"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{path} is documented"
+        );
+    }
     let unknown = app.get("/api/v1/nothing-here");
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"], "not_found");
