@@ -321,6 +321,34 @@ fn a_campaign_runs_from_its_file_to_closed_and_keeps_only_counts(kind: Kind) {
         7,
         "one anonymous response per unit rated"
     );
+    // The server's log: requests were logged, and nothing in it leads to an employee.
+    drop(server);
+    let log = std::fs::read_to_string(db.dir.path().join("server.log")).expect("server log");
+    assert!(
+        log.contains("/s/[token]"),
+        "survey requests are logged: {log}"
+    );
+    for p in &paths {
+        assert!(!log.contains(&p[3..]), "a survey token reached the log");
+    }
+    for i in 0..6 {
+        assert!(
+            !log.contains(&format!("emp{i}@")),
+            "an address reached the log"
+        );
+    }
+    let ids: Vec<String> = {
+        use diesel::prelude::*;
+        let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+        mashov::db::schema::responses::table
+            .select(mashov::db::schema::responses::id)
+            .load(&mut conn)
+            .expect("ids")
+    };
+    assert!(
+        ids.iter().all(|id| !log.contains(id.as_str())),
+        "a response id reached the log"
+    );
 }
 
 fn a_recipients_file_with_any_bad_line_adds_nothing(kind: Kind) {
