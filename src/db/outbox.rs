@@ -28,6 +28,38 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
+impl OutboxRow {
+    /// A new email waiting to be sent at `at`; its Message-ID is fixed now, so that a resend
+    /// after a crash carries the same one.
+    pub fn pending(
+        kind: &str,
+        idempotency_key: String,
+        recipient: &str,
+        payload: String,
+        at: NaiveDateTime,
+        now: NaiveDateTime,
+        message_domain: &str,
+    ) -> OutboxRow {
+        let id = uuid::Uuid::new_v4().to_string();
+        OutboxRow {
+            message_id: format!("<{id}@{message_domain}>"),
+            id,
+            kind: kind.to_string(),
+            idempotency_key,
+            invitation_id: None,
+            recipient: recipient.to_string(),
+            payload,
+            status: "pending".to_string(),
+            attempts: 0,
+            next_attempt_at: at,
+            locked_until: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        }
+    }
+}
+
 /// Inserts rows that cannot exist yet (their keys name an invitation made in the same
 /// transaction), in one statement on each backend's own connection.
 pub fn insert_new(conn: &mut DbConnection, rows: &[OutboxRow]) -> QueryResult<()> {

@@ -218,23 +218,15 @@ fn outbox_row(
     email: &str,
     at: DateTime<Utc>,
 ) -> OutboxRow {
-    let id = uuid::Uuid::new_v4().to_string();
-    OutboxRow {
-        message_id: format!("<{id}@{}>", ctx.message_domain),
-        id,
-        kind: "campaign".into(),
-        idempotency_key: format!("{}{}", store::outbox_key_prefix(campaign_id), recipient.id),
-        invitation_id: None,
-        recipient: email.to_string(),
-        payload: serde_json::json!({ "recipient": recipient.id }).to_string(),
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_at: at.naive_utc(),
-        locked_until: None,
-        last_error: None,
-        created_at: ctx.now.naive_utc(),
-        sent_at: None,
-    }
+    OutboxRow::pending(
+        "campaign",
+        format!("{}{}", store::outbox_key_prefix(campaign_id), recipient.id),
+        email,
+        serde_json::json!({ "recipient": recipient.id }).to_string(),
+        at.naive_utc(),
+        ctx.now.naive_utc(),
+        ctx.message_domain,
+    )
 }
 
 /// Every invited recipient's address and link, for cities that send links themselves.

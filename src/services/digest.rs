@@ -304,23 +304,15 @@ pub fn enqueue_week(
             existing += 1;
             continue;
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        let row = crate::db::outbox::OutboxRow {
-            message_id: format!("<{id}@{message_domain}>"),
-            id,
-            kind: "digest".into(),
-            idempotency_key: key,
-            invitation_id: None,
-            recipient: r.email.clone(),
-            payload: serde_json::json!({"recipient": r.id, "week": day_key(week)}).to_string(),
-            status: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now.naive_utc(),
-            locked_until: None,
-            last_error: None,
-            created_at: now.naive_utc(),
-            sent_at: None,
-        };
+        let row = crate::db::outbox::OutboxRow::pending(
+            "digest",
+            key,
+            &r.email,
+            serde_json::json!({"recipient": r.id, "week": day_key(week)}).to_string(),
+            now.naive_utc(),
+            now.naive_utc(),
+            message_domain,
+        );
         match db::write_transaction(conn, |c| {
             db::outbox::insert_new(c, std::slice::from_ref(&row))
         }) {

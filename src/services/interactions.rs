@@ -247,22 +247,17 @@ fn outbox_row(
     email: &str,
     at: DateTime<Utc>,
 ) -> OutboxRow {
-    let id = uuid::Uuid::new_v4().to_string();
     OutboxRow {
-        message_id: format!("<{id}@{}>", ctx.message_domain),
-        id,
-        kind: kind.to_string(),
-        idempotency_key: format!("{kind}:{}", invitation.id),
         invitation_id: Some(invitation.id.clone()),
-        recipient: email.to_string(),
-        payload: "{}".to_string(),
-        status: "pending".to_string(),
-        attempts: 0,
-        next_attempt_at: at.naive_utc(),
-        locked_until: None,
-        last_error: None,
-        created_at: ctx.now.naive_utc(),
-        sent_at: None,
+        ..OutboxRow::pending(
+            kind,
+            format!("{kind}:{}", invitation.id),
+            email,
+            "{}".to_string(),
+            at.naive_utc(),
+            ctx.now.naive_utc(),
+            ctx.message_domain,
+        )
     }
 }
 

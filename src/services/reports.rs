@@ -117,22 +117,7 @@ pub fn report(
     if !errors.is_empty() {
         return Err(ReportQueryError::Invalid(errors));
     }
-    let serves = match params.audience {
-        Audience::Resident => "residents",
-        Audience::Employee => "employees",
-    };
-    // The services in scope: the filter's, within the audience's part of the catalog.
-    let in_scope: Vec<String> = catalog
-        .services
-        .iter()
-        .filter(|(code, (dept, _, aud))| {
-            params.service.as_ref().is_none_or(|s| s == *code)
-                && params.department.as_ref().is_none_or(|d| d == dept)
-                && (params.scope.is_empty() || params.scope.contains(dept))
-                && (params.audience == Audience::Resident || aud == serves)
-        })
-        .map(|(code, _)| code.clone())
-        .collect();
+    let in_scope = services_in_scope(&catalog, params);
     let filtered =
         params.service.is_some() || params.department.is_some() || !params.scope.is_empty();
     match params.audience {
@@ -180,6 +165,22 @@ pub fn keep_rollups_current(conn: &mut DbConnection, now: DateTime<Utc>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The services a report covers: the filter's (service, department, scope), and for employees
+/// only the catalog's internal units.
+fn services_in_scope(catalog: &Catalog, params: &ReportParams) -> Vec<String> {
+    catalog
+        .services
+        .iter()
+        .filter(|(code, (dept, _, aud))| {
+            params.service.as_ref().is_none_or(|s| s == *code)
+                && params.department.as_ref().is_none_or(|d| d == dept)
+                && (params.scope.is_empty() || params.scope.contains(dept))
+                && (params.audience == Audience::Resident || aud == "employees")
+        })
+        .map(|(code, _)| code.clone())
+        .collect()
 }
 
 fn base_filter(params: &ReportParams, from: NaiveDate, to: NaiveDate) -> Filter {
@@ -406,18 +407,7 @@ pub fn comments(
 ) -> Result<Vec<Comment>, ReportQueryError> {
     // The same checks and the same released cells as the figures.
     let report = report(conn, ctx, params, None)?;
-    let catalog = catalog(conn)?;
-    let services: Vec<String> = catalog
-        .services
-        .iter()
-        .filter(|(code, (dept, _, aud))| {
-            params.service.as_ref().is_none_or(|s| s == *code)
-                && params.department.as_ref().is_none_or(|d| d == dept)
-                && (params.scope.is_empty() || params.scope.contains(dept))
-                && (params.audience == Audience::Resident || aud == "employees")
-        })
-        .map(|(code, _)| code.clone())
-        .collect();
+    let services = services_in_scope(&catalog(conn)?, params);
     let mut filter = base_filter(params, report.from, report.to);
     let filtered =
         params.service.is_some() || params.department.is_some() || !params.scope.is_empty();

@@ -1,14 +1,14 @@
 //! Employee campaigns as an operator runs them: the `mashov campaign` commands against the real
 //! binary, the two-step survey over real HTTP, and the emails over real SMTP.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::Utc;
 use serde_json::Value;
 
 use crate::both_backends;
 use crate::helpers::{count, spawn_app_with, Kind, TestDb};
-use crate::process::{start, Server, BIN};
+use crate::process::{mashov, start, Server};
 use crate::smtp::SmtpSink;
 use mashov::clock::Clock;
 use mashov::config::{SmtpSecurity, SmtpSettings};
@@ -27,18 +27,6 @@ const CATALOG: &str =
 sanitation,תברואה,sanitation.bins,פחים,5,Bins,\n\
 hr,משאבי אנוש,hr.payslip,תלוש שכר,2,Payslip,employees\n\
 it,מחשוב,it.helpdesk,מוקד מחשוב,1,IT help desk,employees\n";
-
-fn mashov(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("MASHOV_DATABASE_URL", &db.url)
-        .env("MASHOV_SECRET_FILE", db.dir.path().join("secret.key"))
-        .env("MASHOV_LOG", "warn")
-        .output()
-        .expect("run mashov")
-}
 
 fn ok(o: &Output) -> String {
     assert!(

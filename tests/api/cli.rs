@@ -4,22 +4,10 @@ use std::process::{Command, Output};
 
 use crate::both_backends;
 use crate::helpers::{count, spawn_app, Kind, TestDb};
+use crate::process::{mashov, BIN};
 use mashov::db::connection::Manager;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mashov");
 const HEADER: &str = "department_code,department_name,service_code,service_name,sla_days";
-
-fn mashov(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("MASHOV_DATABASE_URL", &db.url)
-        .env("MASHOV_SECRET_FILE", db.dir.path().join("secret.key"))
-        .env("MASHOV_LOG", "warn")
-        .output()
-        .expect("run mashov")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()

@@ -79,3 +79,16 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Runs a `mashov` command as an operator would, with only the database and key file set.
+pub fn mashov(db: &TestDb, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MASHOV_DATABASE_URL", &db.url)
+        .env("MASHOV_SECRET_FILE", db.dir.path().join("secret.key"))
+        .env("MASHOV_LOG", "warn")
+        .output()
+        .expect("run mashov")
+}

@@ -92,10 +92,7 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
         Err(e) => Err(e),
     };
     match stored {
-        Ok(lang) => HttpResponse::SeeOther()
-            .insert_header(("Location", format!("/thanks/{}", lang.code())))
-            .insert_header(("Cache-Control", "no-store"))
-            .finish(),
+        Ok(lang) => to_thanks(lang),
         Err(SurveyError::Invalid { open, problems }) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
             survey_page_with_errors(&state, &open, &values, &problems),
@@ -151,10 +148,7 @@ async fn submit_campaign(
         Err(e) => Err(e),
     };
     match stored {
-        Ok(lang) => HttpResponse::SeeOther()
-            .insert_header(("Location", format!("/thanks/{}", lang.code())))
-            .insert_header(("Cache-Control", "no-store"))
-            .finish(),
+        Ok(lang) => to_thanks(lang),
         Err(CampaignAnswerError::NoUnits(open)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
             campaign_pick_page(&state, &open, &[], true),
@@ -169,6 +163,14 @@ async fn submit_campaign(
         ),
         Err(CampaignAnswerError::Survey(e)) => error_page(&state, e, true),
     }
+}
+
+/// `303` to the thank-you page in the language the survey was answered in.
+fn to_thanks(lang: Language) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", format!("/thanks/{}", lang.code())))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
 }
 
 pub async fn thanks(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
