@@ -200,7 +200,67 @@ impl Drop for Browser {
     }
 }
 
-both_backends!(a_resident_answers_in_a_real_browser_without_javascript);
+both_backends!(
+    a_resident_answers_in_a_real_browser_without_javascript,
+    an_employee_picks_units_then_rates_them_in_a_real_browser,
+);
+
+/// The campaign's two steps in a browser: tick the units, continue, rate each, send.
+fn an_employee_picks_units_then_rates_them_in_a_real_browser(kind: Kind) {
+    use mashov::clock::Clock;
+    use mashov::domain::recipients::{Recipient, RecipientList};
+    use mashov::services::campaigns;
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let Some(app) = spawn_app(kind) else { return };
+    let mut conn = app.conn();
+    let now = app.clock.now();
+    let c = campaigns::create(&mut conn, "סקר שירות פנימי", None, None, now).expect("campaign");
+    let list = RecipientList {
+        recipients: vec![Recipient {
+            email: "dana@city.example".into(),
+            department_code: "hr".into(),
+            language: mashov::domain::language::Language::He,
+        }],
+        duplicates: 0,
+    };
+    campaigns::add_recipients(&mut conn, &c.id, &list, now).expect("add");
+    let settings = &app.state.settings;
+    let ctx = campaigns::LaunchContext {
+        key: &app.state.key,
+        link_ttl: settings.link_ttl,
+        rules: &settings.send_rules,
+        message_domain: "city.example",
+        email: false,
+        now,
+    };
+    campaigns::launch(&mut conn, &ctx, &c.id).expect("launch");
+    let (_, link) = campaigns::links(&mut conn, &app.state.key, &app.address, &c.id)
+        .expect("links")
+        .remove(0);
+    browser.open(&link);
+    browser.screenshot(&format!("campaign-pick-{kind:?}"));
+    // Continuing with nothing ticked says so.
+    browser.click("button[type=submit]");
+    browser.wait_for("the picker's error", |b| b.title().starts_with("שגיאה"));
+    browser.click("label[for='u-hr.payslip']");
+    browser.click("label[for='u-it.helpdesk']");
+    assert!(browser.selected("#u-hr\\.payslip"));
+    browser.click("button[type=submit]");
+    browser.wait_for("the ratings page", |b| b.url().contains("units="));
+    browser.screenshot(&format!("campaign-rate-{kind:?}"));
+    browser.click("label[for='hr.payslip.overall-5']");
+    browser.click("label[for='it.helpdesk.overall-2']");
+    browser.click("label[for='it.helpdesk.timeliness-1']");
+    browser.click("button[type=submit]");
+    browser.wait_for("the thank-you page", |b| b.url().ends_with("/thanks/he"));
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM responses WHERE cohort = 'campaign:{}' AND invitation_id IS NULL",
+        c.id
+    );
+    assert_eq!(count(&mut conn, &sql), 2, "one anonymous response per unit");
+}
 
 fn a_resident_answers_in_a_real_browser_without_javascript(kind: Kind) {
     let Some(browser) = Browser::start() else {
