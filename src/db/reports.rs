@@ -156,6 +156,19 @@ where
     }
 }
 
+/// What a group of responses counts, named as the tallies' columns: the live queries and the
+/// daily rollup use the same expressions, so the two cannot drift apart.
+const RESPONSE_COUNTS: &str = "COUNT(*) AS responses, COUNT(overall) AS overall_n, \
+    COALESCE(SUM(CASE WHEN overall >= 4 THEN 1 ELSE 0 END), 0) AS overall_satisfied, \
+    COUNT(effort) AS effort_n, COALESCE(SUM(effort), 0) AS effort_sum, COUNT(nps) AS nps_n, \
+    COALESCE(SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END), 0) AS promoters, \
+    COALESCE(SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END), 0) AS detractors, \
+    COUNT(resolved) AS resolved_n, COALESCE(SUM(resolved), 0) AS resolved_yes";
+
+/// The same for invitations.
+const INVITATION_COUNTS: &str = "COUNT(*) AS invitations, \
+    COALESCE(SUM(CASE WHEN answered THEN 1 ELSE 0 END), 0) AS answered";
+
 /// Response counts per group, straight from `responses`.
 fn live_response_tallies(
     conn: &mut DbConnection,
@@ -164,17 +177,7 @@ fn live_response_tallies(
 ) -> QueryResult<Vec<(GroupKey, Tally)>> {
     let (select, group_by) = keys(grouping, "cohort");
     let (cond, binds) = conditions(filter);
-    let sql = format!(
-        "SELECT {select}, COUNT(*) AS responses, \
-         COUNT(overall) AS overall_n, \
-         COALESCE(SUM(CASE WHEN overall >= 4 THEN 1 ELSE 0 END), 0) AS overall_satisfied, \
-         COUNT(effort) AS effort_n, COALESCE(SUM(effort), 0) AS effort_sum, \
-         COUNT(nps) AS nps_n, \
-         COALESCE(SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END), 0) AS promoters, \
-         COALESCE(SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END), 0) AS detractors, \
-         COUNT(resolved) AS resolved_n, COALESCE(SUM(resolved), 0) AS resolved_yes \
-         FROM responses WHERE {cond}{group_by}"
-    );
+    let sql = format!("SELECT {select}, {RESPONSE_COUNTS} FROM responses WHERE {cond}{group_by}");
     let rows: Vec<ResponseCounts> = load_text_bound(conn, &sql, &binds)?;
     Ok(rows
         .into_iter()
@@ -219,11 +222,8 @@ fn live_invitation_tallies(
     };
     let (select, group_by) = keys(grouping, "cohort");
     let (cond, binds) = conditions(filter);
-    let sql = format!(
-        "SELECT {select}, COUNT(*) AS invitations, \
-         COALESCE(SUM(CASE WHEN answered THEN 1 ELSE 0 END), 0) AS answered \
-         FROM invitations WHERE {cond}{group_by}"
-    );
+    let sql =
+        format!("SELECT {select}, {INVITATION_COUNTS} FROM invitations WHERE {cond}{group_by}");
     let rows: Vec<InvitationCounts> = load_text_bound(conn, &sql, &binds)?;
     Ok(rows
         .into_iter()
@@ -577,22 +577,8 @@ pub fn roll_up(conn: &mut DbConnection, table: &str, through: &str) -> QueryResu
             .join(", ")
     };
     let (select, source, day) = match table {
-        RESPONSE_DAYS => (
-            "COUNT(*), COUNT(overall), \
-             COALESCE(SUM(CASE WHEN overall >= 4 THEN 1 ELSE 0 END), 0), \
-             COUNT(effort), COALESCE(SUM(effort), 0), COUNT(nps), \
-             COALESCE(SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END), 0), \
-             COUNT(resolved), COALESCE(SUM(resolved), 0)"
-                .to_string(),
-            "responses",
-            "day",
-        ),
-        INVITATION_DAYS => (
-            "COUNT(*), COALESCE(SUM(CASE WHEN answered THEN 1 ELSE 0 END), 0)".to_string(),
-            "invitations",
-            "day",
-        ),
+        RESPONSE_DAYS => (RESPONSE_COUNTS.to_string(), "responses", "day"),
+        INVITATION_DAYS => (INVITATION_COUNTS.to_string(), "invitations", "day"),
         RESPONSE_MONTHS => (counted(&RESPONSE_COLUMNS), RESPONSE_DAYS, MONTH_OF_DAY),
         _ => (counted(&INVITATION_COLUMNS), INVITATION_DAYS, MONTH_OF_DAY),
     };
