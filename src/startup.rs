@@ -49,6 +49,8 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
 /// system.
 pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     start_delivery(&state);
+    let drainer = state.clone();
+    actix_web::rt::spawn(async move { inbox_drainer(drainer).await });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -97,6 +99,33 @@ fn start_delivery(state: &web::Data<AppState>) {
             Err(e) => tracing::error!(error = %e, "cannot set up the SMTP transport; email is off"),
         }
     });
+}
+
+/// Every ten minutes, moves the employee groups that have frozen out of the anonymous inbox, so
+/// that sealed answers do not wait for the next report to be asked for. Reports drain too; of
+/// racing drains only one moves a group.
+async fn inbox_drainer(state: web::Data<AppState>) {
+    loop {
+        let st = state.clone();
+        let drained = web::block(move || {
+            let mut conn = st.pool.get().map_err(DbError::Pool)?;
+            services::inbox::drain_frozen(&mut conn, &st.key.inbox_key(), st.clock.now())
+        })
+        .await;
+        match drained {
+            Ok(Ok(d)) if d.answers > 0 => {
+                tracing::info!(
+                    groups = d.groups,
+                    answers = d.answers,
+                    "employee groups published"
+                )
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "draining the anonymous inbox failed"),
+            Err(e) => tracing::error!(error = %e, "draining the anonymous inbox failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    }
 }
 
 /// Once a minute, queues the weekly digests that are due (each recipient's once per week,

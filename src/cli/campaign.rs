@@ -99,11 +99,21 @@ pub fn run(settings: &Settings, command: CampaignCommand) -> Result<(), Failure>
             println!("wrote {} links to {}", links.len(), out.display());
         }
         CampaignCommand::Close { id } => {
-            let c = campaigns::close(&mut conn, &id, now).map_err(failure)?;
+            let key = settings.server_key().map_err(|e| fail(2, e))?;
+            let (c, drained) =
+                campaigns::close(&mut conn, &id, &key.inbox_key(), now).map_err(failure)?;
             println!(
                 "closed: {} recipients, {} invited, {} answered; addresses deleted",
                 c.recipients, c.invited, c.answered
             );
+            if drained.unreadable > 0 {
+                eprintln!(
+                    "warning: {} sealed answers cannot be opened with this server key; they \
+                     stay in the database until the key they were sealed with is configured \
+                     (MASHOV_SECRET or MASHOV_SECRET_FILE)",
+                    drained.unreadable
+                );
+            }
         }
         CampaignCommand::List => {
             println!(

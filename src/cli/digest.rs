@@ -124,6 +124,8 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
             let ctx = ReportContext {
                 min_group_size: settings.min_group_size,
                 now,
+                // The digest is about residents only.
+                inbox: None,
             };
             let data = digest::gather(
                 &mut conn,

@@ -90,9 +90,11 @@ pub fn run(settings: &Settings, command: ExportCommand) -> Result<(), Failure> {
         .map_err(|e| query_failure(ReportQueryError::Invalid(e)))?;
     let templates = Templates::load().map_err(|e| fail(1, e))?;
     let mut conn = migrated(settings)?;
+    let key = settings.server_key().map_err(|e| fail(2, e))?;
     let ctx = ReportContext {
         min_group_size: settings.min_group_size,
         now: SystemClock.now(),
+        inbox: Some(key.inbox_key()),
     };
     let plan = export::plan(&mut conn, &templates, &ctx, &params).map_err(query_failure)?;
     if matches!(format, Format::Xlsx) && plan.expected > XLSX_MAX_ROWS {

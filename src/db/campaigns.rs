@@ -217,18 +217,16 @@ pub fn set_status(
     }
 }
 
-/// Closes a campaign's links and deletes its addresses, here and in the outbox.
-pub fn forget_addresses(
-    conn: &mut DbConnection,
-    campaign_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
+/// Closes a campaign's links and deletes its addresses, here and in the outbox. The links lose
+/// their expiry altogether, so that a submission racing the close cannot mark its recipient
+/// (and reach the inbox) once the close has committed.
+pub fn forget_addresses(conn: &mut DbConnection, campaign_id: &str) -> QueryResult<()> {
     diesel::update(
         campaign_recipients::table.filter(campaign_recipients::campaign_id.eq(campaign_id)),
     )
     .set((
         campaign_recipients::email.eq(None::<String>),
-        campaign_recipients::expires_at.eq(Some(now)),
+        campaign_recipients::expires_at.eq(None::<NaiveDateTime>),
     ))
     .execute(conn)?;
     diesel::delete(

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod digest;
 pub mod export;
 pub mod followups;
+pub mod inbox;
 pub mod interactions;
 pub mod migrations;
 pub mod outbox;

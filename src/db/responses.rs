@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::{answers, responses};
 use super::DbConnection;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = responses)]
 pub struct ResponseRow {
     pub id: String,
@@ -27,7 +27,17 @@ pub struct ResponseRow {
     pub cohort: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Queryable,
+    Selectable,
+    Insertable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = answers)]
 pub struct AnswerRow {
     pub response_id: String,

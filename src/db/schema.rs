@@ -206,6 +206,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    anonymous_inbox (id) {
+        id -> Text,
+        cohort -> Text,
+        month -> Text,
+        sealed -> Binary,
+    }
+}
+
 diesel::joinable!(followup_notes -> followups (followup_id));
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
@@ -232,4 +241,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     followups,
     followup_notes,
     digest_recipients,
+    anonymous_inbox,
 );

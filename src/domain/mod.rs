@@ -11,6 +11,7 @@ pub mod period;
 pub mod recipients;
 pub mod report;
 pub mod schedule;
+pub mod sealed;
 pub mod secret;
 pub mod survey;
 pub mod token;

@@ -67,6 +67,11 @@ impl ServerKey {
         URL_SAFE_NO_PAD.encode(mac)
     }
 
+    /// The key that seals employees' answers until their group is complete.
+    pub fn inbox_key(&self) -> super::sealed::InboxKey {
+        super::sealed::InboxKey::new(self.mac("anonymous-inbox", "v1"))
+    }
+
     /// The survey token of an invitation.
     pub fn survey_token(&self, invitation_id: &str) -> Secret<String> {
         Secret::new(URL_SAFE_NO_PAD.encode(self.mac("survey-token", invitation_id)))

@@ -210,6 +210,8 @@ fn plan_digest(
     let ctx = crate::services::reports::ReportContext {
         min_group_size: state.settings.min_group_size,
         now,
+        // The digest is about residents only.
+        inbox: None,
     };
     let scope = crate::services::digest::scope_of(&recipient);
     let lang = crate::domain::language::Language::parse(&recipient.language).unwrap_or_default();

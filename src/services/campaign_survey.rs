@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::db::responses::{AnswerRow, ResponseRow};
+use crate::db::inbox::InboxRow;
 use crate::db::{self, DbConnection};
 use crate::domain::language::Language;
-use crate::domain::period::local_day;
+use crate::domain::period::{day_key, local_day, month_start};
+use crate::domain::sealed::InboxKey;
 use crate::domain::survey::{parse_answers, AnswerProblems, SurveyDefinition};
 use crate::domain::token::{hash_secret, looks_like_survey_token};
 
@@ -148,13 +149,15 @@ pub fn open(
 pub struct PreparedCampaign {
     recipient_id: String,
     language: Language,
-    responses: Vec<(ResponseRow, Vec<AnswerRow>)>,
+    /// Every unit's answers, sealed together until the campaign closes.
+    sealed: InboxRow,
 }
 
 /// Checks a submitted form; reads only.
 pub fn prepare(
     conn: &mut DbConnection,
     cache: &SurveyCache,
+    inbox: &InboxKey,
     token: &str,
     form: &[(String, String)],
     now: DateTime<Utc>,
@@ -166,6 +169,7 @@ pub fn prepare(
     }
     let mut problems = AnswerProblems::new();
     let mut responses = Vec::new();
+    let cohort = format!("campaign:{}", open.campaign_id);
     for unit in &units {
         let prefix = format!("{}.", unit.code);
         let section: Vec<(String, String)> = form
@@ -178,7 +182,7 @@ pub fn prepare(
                 &unit.code,
                 &answers,
                 open.day,
-                &format!("campaign:{}", open.campaign_id),
+                &cohort,
             )),
             Err(p) => problems.extend(p.into_iter().map(|(q, why)| (format!("{prefix}{q}"), why))),
         }
@@ -190,15 +194,18 @@ pub fn prepare(
             problems,
         });
     }
+    let month = day_key(month_start(open.day));
     Ok(PreparedCampaign {
         recipient_id: open.recipient_id,
         language: open.language,
-        responses,
+        sealed: super::inbox::seal(inbox, &cohort, &month, responses),
     })
 }
 
-/// Stores prepared answers: the recipient is marked answered (without a time) and each unit's
-/// response stored, all or nothing; of racing submissions exactly one is stored.
+/// Stores prepared answers: the recipient is marked answered (without a time) and the sealed
+/// answers go to the inbox, all or nothing; of racing submissions exactly one is stored. After
+/// the campaign is closed no recipient can be marked (their links have no expiry left), so
+/// nothing reaches the inbox once the campaign's group has been drained.
 pub fn store(
     conn: &mut DbConnection,
     prepared: &PreparedCampaign,
@@ -209,9 +216,7 @@ pub fn store(
         if db::campaigns::mark_answered(conn, &prepared.recipient_id, now.naive_utc())? == 0 {
             return Ok(false);
         }
-        for (response, rows) in &prepared.responses {
-            db::responses::insert(conn, response, rows)?;
-        }
+        db::inbox::insert(conn, &prepared.sealed)?;
         Ok::<_, diesel::result::Error>(true)
     })?;
     if stored {

@@ -9,7 +9,10 @@ use crate::db::{self, DbConnection, DbError};
 use crate::domain::period::{day_begins, local_day};
 use crate::domain::recipients::RecipientList;
 use crate::domain::schedule::{next_allowed, SendRules};
+use crate::domain::sealed::InboxKey;
 use crate::domain::token::{hash_secret, ServerKey};
+
+use super::inbox::Drained;
 
 use super::surveys::EMPLOYEE_SURVEY_KEY;
 
@@ -253,18 +256,23 @@ pub fn links(
         .collect())
 }
 
-/// Expires every link, deletes every address (also from the outbox) and keeps the counts.
+/// Expires every link, deletes every address (also from the outbox) and keeps the counts;
+/// then, the campaign's groups being complete, moves its answers out of the inbox. (Were the
+/// process to stop in between, the next report or the serve loop's drain moves them.)
 pub fn close(
     conn: &mut DbConnection,
     id: &str,
+    inbox: &InboxKey,
     now: DateTime<Utc>,
-) -> Result<Counts, CampaignError> {
-    db::write_transaction(conn, |conn| {
+) -> Result<(Counts, Drained), CampaignError> {
+    let counts = db::write_transaction(conn, |conn| {
         let campaign = open_campaign(conn, id)?;
-        store::forget_addresses(conn, &campaign.id, now.naive_utc())?;
+        store::forget_addresses(conn, &campaign.id)?;
         store::set_status(conn, &campaign.id, "closed", now.naive_utc())?;
-        Ok(store::counts(conn, &campaign.id)?)
-    })
+        Ok::<_, CampaignError>(store::counts(conn, &campaign.id)?)
+    })?;
+    let drained = super::inbox::drain_frozen(conn, inbox, now)?;
+    Ok((counts, drained))
 }
 
 pub fn list(conn: &mut DbConnection) -> Result<Vec<(CampaignRow, Counts)>, CampaignError> {

@@ -186,6 +186,7 @@ pub fn load_if_empty(
             conn,
             &cache,
             &FollowupRule::default(),
+            &key.inbox_key(),
             &token,
             &form,
             answered_at,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod digest;
 pub mod export;
 pub mod followups;
+pub mod inbox;
 pub mod interactions;
 pub mod optout;
 pub mod reports;

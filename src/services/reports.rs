@@ -19,6 +19,7 @@ use crate::domain::interaction::Audience;
 use crate::domain::metrics::{Figures, Tally};
 use crate::domain::period::{day_key, local_day, month_end, month_start, parse_day, week_start};
 use crate::domain::report::{By, ReportParams};
+use crate::domain::sealed::InboxKey;
 use crate::domain::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,9 @@ pub struct Report {
 pub struct ReportContext {
     pub min_group_size: i64,
     pub now: DateTime<Utc>,
+    /// Opens employees' sealed answers: an employee report first moves the groups that have
+    /// frozen out of the inbox. None on surfaces that show residents only.
+    pub inbox: Option<InboxKey>,
 }
 
 struct Catalog {
@@ -132,7 +136,12 @@ pub fn report(
                 filtered.then_some(in_scope),
             )
         }
-        Audience::Employee => employees(conn, ctx, params, by, &catalog, in_scope),
+        Audience::Employee => {
+            if let Some(key) = &ctx.inbox {
+                super::inbox::drain_frozen(conn, key, ctx.now)?;
+            }
+            employees(conn, ctx, params, by, &catalog, in_scope)
+        }
     }
 }
 
@@ -304,12 +313,13 @@ fn label_of(by: Option<By>, key: &str, catalog: &Catalog) -> String {
     }
 }
 
-/// Whether a cell can no longer change: a campaign's when the campaign is closed, a month's
-/// tickets when the month is over.
-fn frozen(cohort: &str, month: NaiveDate, today: NaiveDate, closed: &HashSet<String>) -> bool {
+/// Whether a cell can no longer change: a campaign's when the campaign is closed (no link can
+/// be answered after that), a month's tickets from the second day of the next month (a margin
+/// for answers in flight at midnight, so that a group shown never grows afterwards).
+pub fn frozen(cohort: &str, month: NaiveDate, today: NaiveDate, closed: &HashSet<String>) -> bool {
     match cohort.strip_prefix("campaign:") {
         Some(id) => closed.contains(id),
-        None => month_end(month) < today,
+        None => month_end(month) + chrono::Duration::days(1) < today,
     }
 }
 

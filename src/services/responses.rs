@@ -16,7 +16,12 @@ use crate::domain::token::{hash_secret, looks_like_survey_token};
 use super::followups;
 use super::surveys::SurveyCache;
 use crate::db::followups::FollowupRow;
+use crate::db::inbox::InboxRow;
 use crate::domain::followup::FollowupRule;
+use crate::domain::sealed::InboxKey;
+
+/// The cohort of answers given after internal tickets (campaigns' are `campaign:ID`).
+pub const TICKETS: &str = "tickets";
 
 /// Why a link cannot be answered now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,10 +94,21 @@ fn closed_state(view: &InvitationView, now: DateTime<Utc>) -> Option<Closed> {
 pub struct Prepared {
     invitation: InvitationView,
     language: Language,
-    response: ResponseRow,
-    rows: Vec<AnswerRow>,
-    /// The follow-up case it opens, stored in the same transaction.
-    followup: Option<FollowupRow>,
+    record: Record,
+}
+
+/// What an answer stores. (One per request, moved once: its size does not matter.)
+#[allow(clippy::large_enum_variant)]
+enum Record {
+    /// A resident's response, linked to its invitation, with the follow-up case it opens
+    /// (stored in the same transaction).
+    Resident {
+        response: ResponseRow,
+        rows: Vec<AnswerRow>,
+        followup: Option<FollowupRow>,
+    },
+    /// An employee's, sealed until its group is complete (see `services::inbox`).
+    Employee(InboxRow),
 }
 
 /// Checks a submitted form against its survey; reads only, so it can run where reads are cheap
@@ -101,6 +117,7 @@ pub fn prepare(
     conn: &mut DbConnection,
     cache: &SurveyCache,
     rule: &FollowupRule,
+    inbox: &InboxKey,
     token: &str,
     form: &[(String, String)],
     now: DateTime<Utc>,
@@ -116,22 +133,28 @@ pub fn prepare(
         }
     };
     let inv = open.invitation;
-    let mut followup = None;
-    let (response, rows) = if inv.audience == Audience::Employee.as_str() {
-        anonymous_response(
+    let record = if inv.audience == Audience::Employee.as_str() {
+        let (response, rows) = anonymous_response(
             &open.survey_id,
             &inv.service_code,
             &answers,
             local_day(now),
-            "tickets",
-        )
+            TICKETS,
+        );
+        let month = response.day.clone();
+        Record::Employee(super::inbox::seal(
+            inbox,
+            TICKETS,
+            &month,
+            vec![(response, rows)],
+        ))
     } else {
         let mut response = response_row(&open.survey_id, &inv.service_code, &answers, now);
         response.invitation_id = Some(inv.invitation_id.clone());
         response.audience = inv.audience.clone();
         response.channel = inv.channel.clone();
         response.language = open.language.code().to_string();
-        followup = followups::plan(
+        let followup = followups::plan(
             conn,
             rule,
             &inv.invitation_id,
@@ -141,14 +164,16 @@ pub fn prepare(
             now,
         )?;
         let rows = answer_rows(&response.id, answers);
-        (response, rows)
+        Record::Resident {
+            response,
+            rows,
+            followup,
+        }
     };
     Ok(Prepared {
         invitation: inv,
         language: open.language,
-        response,
-        rows,
-        followup,
+        record,
     })
 }
 
@@ -224,57 +249,69 @@ pub fn store(
     now: DateTime<Utc>,
 ) -> Result<Language, SurveyError> {
     let inv = &prepared.invitation;
-    // Employees' invitations record that they were answered, never when.
-    let answered_at = prepared
-        .response
-        .invitation_id
-        .is_some()
-        .then(|| now.naive_utc());
-    let stored = match conn {
-        // One statement, one round trip: round trips are what answers cost on PostgreSQL.
-        DbConnection::Postgres(c) if prepared.followup.is_none() => {
-            db::responses::claim_and_insert_pg(
-                c,
-                &inv.invitation_id,
-                now.naive_utc(),
-                answered_at,
-                &prepared.response,
-                &prepared.rows,
-            )
-        }
-        // With a case to open: the same statement and the case, in one transaction.
-        DbConnection::Postgres(_) => db::write_transaction(conn, |conn| {
-            let DbConnection::Postgres(c) = conn else {
+    let stored = match (&prepared.record, &mut *conn) {
+        // Employees: the invitation records that it was answered, never when, and the answer
+        // goes to the inbox sealed.
+        (Record::Employee(sealed), _) => db::write_transaction(conn, |conn| {
+            if db::interactions::mark_answered(conn, &inv.invitation_id, now.naive_utc(), None)?
+                == 0
+            {
                 return Ok(false);
+            }
+            db::inbox::insert(conn, sealed)?;
+            Ok::<_, diesel::result::Error>(true)
+        }),
+        // One statement, one round trip: round trips are what answers cost on PostgreSQL.
+        (
+            Record::Resident {
+                response,
+                rows,
+                followup: None,
+            },
+            DbConnection::Postgres(c),
+        ) => db::responses::claim_and_insert_pg(
+            c,
+            &inv.invitation_id,
+            now.naive_utc(),
+            Some(now.naive_utc()),
+            response,
+            rows,
+        ),
+        (
+            Record::Resident {
+                response,
+                rows,
+                followup,
+            },
+            _,
+        ) => db::write_transaction(conn, |conn| {
+            let claimed = match conn {
+                // With a case to open: the same statement and the case, in one transaction.
+                DbConnection::Postgres(c) => db::responses::claim_and_insert_pg(
+                    c,
+                    &inv.invitation_id,
+                    now.naive_utc(),
+                    Some(now.naive_utc()),
+                    response,
+                    rows,
+                )?,
+                DbConnection::Sqlite(_) => {
+                    let claimed = db::interactions::mark_answered(
+                        conn,
+                        &inv.invitation_id,
+                        now.naive_utc(),
+                        Some(now.naive_utc()),
+                    )? > 0;
+                    if claimed {
+                        db::responses::insert(conn, response, rows)?;
+                    }
+                    claimed
+                }
             };
-            let claimed = db::responses::claim_and_insert_pg(
-                c,
-                &inv.invitation_id,
-                now.naive_utc(),
-                answered_at,
-                &prepared.response,
-                &prepared.rows,
-            )?;
-            if let (true, Some(f)) = (claimed, &prepared.followup) {
+            if let (true, Some(f)) = (claimed, followup) {
                 db::followups::insert(conn, f)?;
             }
             Ok::<_, diesel::result::Error>(claimed)
-        }),
-        DbConnection::Sqlite(_) => db::write_transaction(conn, |conn| {
-            let claimed = db::interactions::mark_answered(
-                conn,
-                &inv.invitation_id,
-                now.naive_utc(),
-                answered_at,
-            )?;
-            if claimed == 0 {
-                return Ok(false);
-            }
-            db::responses::insert(conn, &prepared.response, &prepared.rows)?;
-            if let Some(f) = &prepared.followup {
-                db::followups::insert(conn, f)?;
-            }
-            Ok::<_, diesel::result::Error>(true)
         }),
     };
     let language = prepared.language;
@@ -291,11 +328,12 @@ pub fn submit(
     conn: &mut DbConnection,
     cache: &SurveyCache,
     rule: &FollowupRule,
+    inbox: &InboxKey,
     token: &str,
     form: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Result<Language, SurveyError> {
-    let prepared = prepare(conn, cache, rule, token, form, now)?;
+    let prepared = prepare(conn, cache, rule, inbox, token, form, now)?;
     store(conn, &prepared, now)
 }
 

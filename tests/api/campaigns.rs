@@ -267,6 +267,17 @@ fn a_campaign_runs_from_its_file_to_closed_and_keeps_only_counts(kind: Kind) {
     }
     // Six answers about payroll, but the campaign is open: nothing is shown yet.
     assert_eq!(summary(&server, &key, "hr.payslip")["withheld"], true);
+    // Until the campaign closes, each employee's answers wait sealed, one row per employee.
+    let waiting =
+        format!("SELECT COUNT(*) AS n FROM anonymous_inbox WHERE cohort = 'campaign:{id}'");
+    assert_eq!(sql_count(&db, &waiting), 6);
+    assert_eq!(
+        sql_count(
+            &db,
+            "SELECT COUNT(*) AS n FROM responses WHERE audience = 'employee'"
+        ),
+        0
+    );
 
     let out = ok(&mashov(&db, &["campaign", "close", &id]));
     assert!(
@@ -308,6 +319,11 @@ fn a_campaign_runs_from_its_file_to_closed_and_keeps_only_counts(kind: Kind) {
         sql_count(&db, &format!("SELECT COUNT(*) AS n FROM responses WHERE cohort = 'campaign:{id}' AND invitation_id IS NULL")),
         7,
         "one anonymous response per unit rated"
+    );
+    assert_eq!(
+        sql_count(&db, &waiting),
+        0,
+        "closing moved them out of the inbox"
     );
     // The server's log: requests were logged, and nothing in it leads to an employee.
     drop(server);
@@ -500,6 +516,7 @@ fn campaign_invitations_arrive_over_smtp_and_open_the_unit_picker(kind: Kind) {
         }
     }
     // Closing deletes the addresses from the outbox too.
-    mashov::services::campaigns::close(&mut conn, &c.id, app.clock.now()).expect("close");
+    let key = mashov::domain::token::ServerKey::generate().inbox_key();
+    mashov::services::campaigns::close(&mut conn, &c.id, &key, app.clock.now()).expect("close");
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM outbox"), 0);
 }

@@ -9,12 +9,14 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::helpers::{count, spawn_app_with, Kind, TestApp};
+use mashov::db::inbox::InboxRow;
 use mashov::db::responses::{AnswerRow, ResponseRow};
-use mashov::db::schema::{answers, invitations, responses};
+use mashov::db::schema::{anonymous_inbox, answers, invitations, responses};
 
 both_backends!(
     an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_the_employee,
     a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum,
+    sealed_answers_survive_a_wrong_key_and_tampering_and_move_exactly_once,
 );
 
 fn path_of(app: &TestApp, r: &crate::helpers::Resp) -> String {
@@ -74,6 +76,86 @@ fn an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_t
     assert_eq!(app.post_form(&path, &[("overall", "5")]).status, 409);
 
     let mut conn = app.conn();
+    // Until its month is over the answer waits sealed: nothing of it is readable, and the
+    // sealed row is as long as anyone's.
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 0);
+    let waiting: Vec<InboxRow> = anonymous_inbox::table
+        .select(InboxRow::as_select())
+        .load(&mut *conn)
+        .expect("inbox");
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        (waiting[0].cohort.as_str(), waiting[0].month.as_str()),
+        ("tickets", "2026-10-01")
+    );
+    let sealed = &waiting[0].sealed;
+    assert_eq!(sealed.len(), 24 + mashov::domain::sealed::PAD_TO + 16);
+    for needle in ["slow", "late", "overall", "timeliness", "hr.payslip"] {
+        assert!(
+            !sealed.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} readable in the sealed row"
+        );
+    }
+
+    // The invitation keeps "answered", and no time.
+    let answered: Vec<(bool, Option<chrono::NaiveDateTime>)> = invitations::table
+        .select((invitations::answered, invitations::answered_at))
+        .load(&mut *conn)
+        .expect("invitations");
+    assert_eq!(answered, vec![(true, None)]);
+
+    // Nothing in the answer's rows names the employee, the ticket, or the link.
+    let (interaction_id, invitation_id, external_id): (String, String, String) = invitations::table
+        .inner_join(mashov::db::schema::interactions::table)
+        .select((
+            invitations::interaction_id,
+            invitations::id,
+            mashov::db::schema::interactions::external_id,
+        ))
+        .first(&mut *conn)
+        .expect("invitation");
+    let needles = [
+        email.to_string(),
+        "dana".to_string(),
+        interaction_id,
+        invitation_id,
+        external_id,
+        path[3..].to_string(),
+    ];
+    let waiting_text = format!(
+        "{} {} {}",
+        waiting[0].id, waiting[0].cohort, waiting[0].month
+    );
+    for needle in &needles {
+        assert!(
+            !waiting_text.contains(needle.as_str()),
+            "{needle} in the inbox"
+        );
+    }
+
+    // One survey per employee, unit and month: the same unit again is suppressed.
+    let r = app.report(&app.employee_ticket("HR-3", "hr.payslip", email));
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["status"], "suppressed");
+    assert_eq!(r.json()["reason"], "once_a_month");
+    // Another unit, or the same unit next month, is asked.
+    let r = app.report(&app.employee_ticket("IT-1", "it.helpdesk", email));
+    assert_eq!(r.json()["status"], "scheduled");
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap());
+    let r = app.report(&app.employee_ticket("HR-4", "hr.payslip", email));
+    assert_eq!(r.json()["status"], "scheduled");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM invitations"), 3);
+
+    // October is over: the first report moves its group out of the inbox. The group of one is
+    // not shown, but its answer is stored as the anonymous row it was sealed as.
+    let r = app.get_api("/api/v1/reports/summary?from=2026-10-01&to=2026-10-31&audience=employee");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["withheld"], true);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM anonymous_inbox"),
+        0
+    );
     let stored: Vec<ResponseRow> = responses::table
         .select(ResponseRow::as_select())
         .load(&mut *conn)
@@ -81,6 +163,7 @@ fn an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_t
     assert_eq!(stored.len(), 1);
     let row = &stored[0];
     assert_eq!(row.audience, "employee");
+    assert_eq!(row.service_code, "hr.payslip");
     assert_eq!(row.invitation_id, None, "no invitation id");
     assert_eq!(row.channel, None, "no channel");
     assert_eq!(row.language, "", "no language");
@@ -101,59 +184,111 @@ fn an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_t
         Some(uuid::Version::Random),
         "random, never a sequence"
     );
-
-    // The invitation keeps "answered", and no time.
-    let answered: Vec<(bool, Option<chrono::NaiveDateTime>)> = invitations::table
-        .select((invitations::answered, invitations::answered_at))
-        .load(&mut *conn)
-        .expect("invitations");
-    assert_eq!(answered, vec![(true, None)]);
-
-    // Nothing in the answer's rows names the employee, the ticket, or the link.
-    let (interaction_id, invitation_id, external_id): (String, String, String) = invitations::table
-        .inner_join(mashov::db::schema::interactions::table)
-        .select((
-            invitations::interaction_id,
-            invitations::id,
-            mashov::db::schema::interactions::external_id,
-        ))
-        .first(&mut *conn)
-        .expect("invitation");
     let rows: Vec<AnswerRow> = answers::table
         .select(AnswerRow::as_select())
         .load(&mut *conn)
         .expect("answers");
-    let stored_text = format!("{stored:?} {rows:?}");
-    for needle in [
-        email,
-        "dana",
-        &interaction_id,
-        &invitation_id,
-        &external_id,
-        &path[3..],
-    ] {
-        assert!(
-            !stored_text.contains(needle),
-            "{needle} is in {stored_text}"
-        );
-    }
+    assert_eq!(rows.len(), 4, "{rows:?}");
     assert!(rows
         .iter()
         .any(|a| a.text_value.as_deref() == Some("<b>slow</b> & late")));
+    let stored_text = format!("{stored:?} {rows:?}");
+    for needle in &needles {
+        assert!(
+            !stored_text.contains(needle.as_str()),
+            "{needle} is in {stored_text}"
+        );
+    }
+    // On PostgreSQL, the answer was written by the drain, not with the invitation's flag.
+    if kind == Kind::Postgres {
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM responses r JOIN invitations i \
+                 ON r.xmin::text = i.xmin::text"
+            ),
+            0
+        );
+    }
+}
 
-    // One survey per employee, unit and month: the same unit again is suppressed.
-    let r = app.report(&app.employee_ticket("HR-3", "hr.payslip", email));
-    assert_eq!(r.status, 201);
-    assert_eq!(r.json()["status"], "suppressed");
-    assert_eq!(r.json()["reason"], "once_a_month");
-    // Another unit, or the same unit next month, is asked.
-    let r = app.report(&app.employee_ticket("IT-1", "it.helpdesk", email));
-    assert_eq!(r.json()["status"], "scheduled");
-    app.clock
-        .set(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap());
-    let r = app.report(&app.employee_ticket("HR-4", "hr.payslip", email));
-    assert_eq!(r.json()["status"], "scheduled");
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM invitations"), 3);
+/// The inbox never loses an answer: a server key that cannot open a group leaves it where it
+/// is, an altered row holds its whole group back, a month not yet frozen is not touched, and of
+/// drains racing on separate connections exactly one moves each answer.
+fn sealed_answers_survive_a_wrong_key_and_tampering_and_move_exactly_once(kind: Kind) {
+    use mashov::services::inbox::{drain_frozen, Drained};
+    let october = Utc.with_ymd_and_hms(2026, 10, 6, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, october, |_| {}) else {
+        return;
+    };
+    fill_group(&app, "K", "hr.payslip", 6, &["4", "2"]);
+    let key = app.state.key.inbox_key();
+    let wrong = mashov::domain::token::ServerKey::generate().inbox_key();
+    let mut conn = app.conn();
+    let waiting = "SELECT COUNT(*) AS n FROM anonymous_inbox";
+    let published = "SELECT COUNT(*) AS n FROM responses WHERE audience = 'employee'";
+
+    // October is not frozen until the second of November (answers may still be in flight).
+    for now in [
+        Utc.with_ymd_and_hms(2026, 10, 31, 21, 59, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap(),
+    ] {
+        assert_eq!(
+            drain_frozen(&mut conn, &key, now).expect("drain"),
+            Drained::default()
+        );
+    }
+    let frozen = Utc.with_ymd_and_hms(2026, 11, 5, 8, 0, 0).unwrap();
+    let d = drain_frozen(&mut conn, &wrong, frozen).expect("drain");
+    assert_eq!((d.answers, d.unreadable), (0, 6));
+    assert_eq!(
+        (count(&mut conn, waiting), count(&mut conn, published)),
+        (6, 0)
+    );
+
+    // One altered byte in one row: that row cannot be opened, so the group waits.
+    let (id, mut sealed): (String, Vec<u8>) = anonymous_inbox::table
+        .select((anonymous_inbox::id, anonymous_inbox::sealed))
+        .first(&mut *conn)
+        .expect("a row");
+    sealed[40] ^= 0x20;
+    diesel::update(anonymous_inbox::table.find(&id))
+        .set(anonymous_inbox::sealed.eq(&sealed))
+        .execute(&mut *conn)
+        .expect("alter");
+    let d = drain_frozen(&mut conn, &key, frozen).expect("drain");
+    assert_eq!((d.answers, d.unreadable), (0, 6));
+    assert_eq!(count(&mut conn, published), 0);
+    sealed[40] ^= 0x20;
+    diesel::update(anonymous_inbox::table.find(&id))
+        .set(anonymous_inbox::sealed.eq(&sealed))
+        .execute(&mut *conn)
+        .expect("restore");
+    drop(conn);
+
+    // Four drains at once, each on its own connection: six answers, moved once.
+    let moved: usize = std::thread::scope(|s| {
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let (key, app) = (&key, &app);
+                s.spawn(move || {
+                    let mut conn = app.conn();
+                    drain_frozen(&mut conn, key, frozen).expect("drain").answers
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().expect("racer")).sum()
+    });
+    assert_eq!(moved, 6);
+    let mut conn = app.conn();
+    assert_eq!(
+        (count(&mut conn, waiting), count(&mut conn, published)),
+        (0, 6)
+    );
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.audience = 'employee' AND a.question_id = 'comment'"),
+        6
+    );
 }
 
 /// The groups of the adversarial story: (unit, month, how many employees answered).
@@ -224,6 +359,7 @@ fn a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum(kin
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap());
     probe_every_surface(&app, &["G1", "G2", "G6", "G5"]);
+    rows_keep_no_trace_of_arrival(&app, kind);
 
     // A query that reaches nothing shown says so, with the minimum in the reason.
     let r = app.get_api("/api/v1/reports/summary?from=2026-10-01&to=2026-10-31&audience=employee&service=procurement.orders");
@@ -243,6 +379,62 @@ fn a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum(kin
             422,
             "{q}"
         );
+    }
+}
+
+/// Every group has left the inbox, and nothing in how its rows are stored follows the order in
+/// which people answered: the physical order (PostgreSQL's `ctid`, SQLite's clustered random
+/// id) is not the order of arrival, and on PostgreSQL each group was written by one
+/// transaction that wrote no invitation.
+fn rows_keep_no_trace_of_arrival(app: &TestApp, kind: Kind) {
+    #[derive(QueryableByName)]
+    struct Comment {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+    }
+    let mut conn = app.conn();
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM anonymous_inbox"),
+        0
+    );
+    let physical = match kind {
+        Kind::Postgres => "r.ctid",
+        Kind::Sqlite => "r.id",
+    };
+    let stored: Vec<String> = diesel::sql_query(format!(
+        "SELECT a.text_value AS t FROM responses r JOIN answers a ON a.response_id = r.id \
+         WHERE r.audience = 'employee' AND a.question_id = 'comment' ORDER BY {physical}"
+    ))
+    .load::<Comment>(&mut *conn)
+    .expect("comments")
+    .into_iter()
+    .map(|c| c.t)
+    .collect();
+    let arrival: Vec<String> = GROUPS
+        .iter()
+        .flat_map(|(name, _, _, size)| (0..*size).map(move |i| format!("{name}-comment-{i}")))
+        .collect();
+    let mut sorted = stored.clone();
+    sorted.sort();
+    let mut expected = arrival.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "every answer stored once");
+    // 28 answers in arrival order by chance: about 1 in 10^13 with groups shuffled.
+    assert_ne!(stored, arrival, "rows lie in the order people answered");
+    if kind == Kind::Postgres {
+        let mixed = count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM (SELECT service_code, day, cohort FROM responses \
+             WHERE audience = 'employee' GROUP BY service_code, day, cohort \
+             HAVING COUNT(DISTINCT xmin::text) > 1) g",
+        );
+        assert_eq!(mixed, 0, "a group written by more than one transaction");
+        let shared = count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM responses r JOIN invitations i \
+             ON r.xmin::text = i.xmin::text WHERE r.audience = 'employee'",
+        );
+        assert_eq!(shared, 0, "an answer written with its invitation");
     }
 }
 

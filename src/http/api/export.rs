@@ -35,6 +35,7 @@ pub async fn responses_csv(
         let ctx = ReportContext {
             min_group_size: st.settings.min_group_size,
             now: st.clock.now(),
+            inbox: Some(st.key.inbox_key()),
         };
         export::plan(&mut conn, &st.templates, &ctx, &params).map_err(ApiError::from)
     })

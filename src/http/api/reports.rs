@@ -51,6 +51,7 @@ fn context(state: &AppState) -> ReportContext {
     ReportContext {
         min_group_size: state.settings.min_group_size,
         now: state.clock.now(),
+        inbox: Some(state.key.inbox_key()),
     }
 }
 

@@ -78,6 +78,7 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
             conn,
             &st.surveys,
             &st.settings.followup_rule,
+            &st.key.inbox_key(),
             &lookup,
             &form,
             now,
@@ -140,7 +141,7 @@ async fn submit_campaign(
     let values = form.clone();
     let now = state.clock.now();
     let prepared = read(&state, move |conn, st| {
-        campaign_survey::prepare(conn, &st.surveys, &token, &form, now)
+        campaign_survey::prepare(conn, &st.surveys, &st.key.inbox_key(), &token, &form, now)
     })
     .await;
     let stored = match prepared {

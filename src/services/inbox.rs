@@ -1,0 +1,151 @@
+//! Employees' answers wait sealed in the anonymous inbox until their group is complete, and
+//! then move into `responses` all at once.
+//!
+//! Why: whatever is written together with an invitation's "answered" flag can be paired with
+//! it by someone who reads the database (on PostgreSQL both rows carry the same transaction id,
+//! and rows are laid out in the order they arrive). So at submission only a sealed, fixed-size
+//! blob is written; when the group freezes (its month is over, or its campaign closed) its
+//! answers are opened and inserted in one transaction, in shuffled order, with fresh ids. In
+//! `responses` they then share one transaction id and an order that says nothing. A group is
+//! shown in reports only once frozen anyway, so nobody waits longer for a figure.
+
+use chrono::{DateTime, Utc};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::db::inbox::InboxRow;
+use crate::db::responses::{AnswerRow, ResponseRow};
+use crate::db::{self, DbConnection, DbError};
+use crate::domain::period::{local_day, parse_day};
+use crate::domain::sealed::InboxKey;
+
+use super::reports::frozen;
+
+/// One submission: an answer per unit rated (one for a ticket, one or more for a campaign).
+#[derive(Serialize, Deserialize)]
+struct Submission(Vec<(ResponseRow, Vec<AnswerRow>)>);
+
+/// What authenticates a sealed row: its id and its group, so a blob moved elsewhere won't open.
+fn context(id: &str, cohort: &str, month: &str) -> String {
+    format!("{id}\n{cohort}\n{month}")
+}
+
+/// Seals one submission for the group (`cohort`, `month`: the month's first day).
+pub fn seal(
+    key: &InboxKey,
+    cohort: &str,
+    month: &str,
+    responses: Vec<(ResponseRow, Vec<AnswerRow>)>,
+) -> InboxRow {
+    let id = uuid::Uuid::new_v4().to_string();
+    // Plain strings, numbers and options: serialising them cannot fail.
+    let plaintext = serde_json::to_vec(&Submission(responses))
+        .unwrap_or_else(|_| unreachable!("a submission always serialises"));
+    InboxRow {
+        sealed: key.seal(&context(&id, cohort, month), &plaintext),
+        id,
+        cohort: cohort.to_string(),
+        month: month.to_string(),
+    }
+}
+
+fn open(key: &InboxKey, row: &InboxRow) -> Option<Submission> {
+    let plaintext = key
+        .open(&context(&row.id, &row.cohort, &row.month), &row.sealed)
+        .ok()?;
+    serde_json::from_slice(&plaintext).ok()
+}
+
+/// What a drain did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    pub groups: usize,
+    pub answers: usize,
+    /// Rows that this server key cannot open: left where they are, never deleted.
+    pub unreadable: usize,
+}
+
+/// Moves every frozen group's answers from the inbox into `responses`. Cheap when there is
+/// nothing to do (one query on a small table), so reports call it every time.
+pub fn drain_frozen(
+    conn: &mut DbConnection,
+    key: &InboxKey,
+    now: DateTime<Utc>,
+) -> Result<Drained, DbError> {
+    let cells = db::inbox::cells(conn)?;
+    let mut drained = Drained::default();
+    if cells.is_empty() {
+        return Ok(drained);
+    }
+    let closed = db::campaigns::closed_ids(conn)?.into_iter().collect();
+    let today = local_day(now);
+    for (cohort, month) in cells {
+        let Some(first) = parse_day(&month) else {
+            continue;
+        };
+        if !frozen(&cohort, first, today, &closed) {
+            continue;
+        }
+        let cell = drain_cell(conn, key, &cohort, &month)?;
+        drained.groups += usize::from(cell.answers > 0);
+        drained.answers += cell.answers;
+        drained.unreadable += cell.unreadable;
+    }
+    if drained.unreadable > 0 {
+        tracing::error!(
+            rows = drained.unreadable,
+            "sealed employee answers cannot be opened with this server key: they stay in the \
+             inbox until the key they were sealed with is configured again"
+        );
+    }
+    Ok(drained)
+}
+
+/// One group, in one transaction. Rows are deleted before anything is inserted, and only if
+/// all of them still were there: of two racing drains, the second deletes nothing and backs
+/// out, so no answer is ever moved twice.
+fn drain_cell(
+    conn: &mut DbConnection,
+    key: &InboxKey,
+    cohort: &str,
+    month: &str,
+) -> Result<Drained, DbError> {
+    let outcome = db::write_transaction(conn, |conn| {
+        let rows = db::inbox::load_cell(conn, cohort, month)?;
+        let mut responses = Vec::new();
+        for row in &rows {
+            match open(key, row) {
+                Some(Submission(each)) => responses.extend(each),
+                // The whole group waits: releasing part of it would change it later.
+                None => {
+                    return Ok(Drained {
+                        unreadable: rows.len(),
+                        ..Drained::default()
+                    })
+                }
+            }
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        if db::inbox::delete(conn, &ids)? != ids.len() {
+            return Err(diesel::result::Error::RollbackTransaction);
+        }
+        responses.shuffle(&mut rand::thread_rng());
+        let answers = responses.len();
+        for (mut response, mut rows) in responses {
+            response.id = uuid::Uuid::new_v4().to_string();
+            for row in &mut rows {
+                row.response_id = response.id.clone();
+            }
+            db::responses::insert(conn, &response, &rows)?;
+        }
+        Ok(Drained {
+            answers,
+            ..Drained::default()
+        })
+    });
+    match outcome {
+        Ok(d) => Ok(d),
+        Err(diesel::result::Error::RollbackTransaction) => Ok(Drained::default()),
+        Err(e) => Err(e.into()),
+    }
+}
