@@ -283,8 +283,9 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
         match loaded {
             Some(d) => {
                 println!(
-                    "demo city loaded: {} closed requests, {} answers over twelve weeks",
-                    d.interactions, d.responses
+                    "demo city loaded: {} closed requests, {} answers over twelve weeks; \
+                     {} employee answers about internal units over three months",
+                    d.interactions, d.responses, d.employee_answers
                 );
                 println!("API key (demo): {}", d.api_key.expose());
                 println!("open survey link: {}", d.survey_url);

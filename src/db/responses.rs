@@ -63,6 +63,38 @@ pub fn insert(
     Ok(())
 }
 
+/// Inserts many responses and their answers in multi-row statements (through the backend's own
+/// connection, which can batch), in the order given: the inbox's drain relies on that order
+/// being the shuffled one it chose.
+pub fn insert_many(
+    conn: &mut DbConnection,
+    responses: &[ResponseRow],
+    answer_rows: &[AnswerRow],
+) -> QueryResult<()> {
+    // Under every backend's limit on bound parameters (14 columns × 500, 4 × 2,000).
+    const RESPONSES: usize = 500;
+    const ANSWERS: usize = 2000;
+    macro_rules! batches {
+        ($c:expr) => {{
+            for chunk in responses.chunks(RESPONSES) {
+                diesel::insert_into(responses::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in answer_rows.chunks(ANSWERS) {
+                diesel::insert_into(answers::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+        }};
+    }
+    match conn {
+        DbConnection::Postgres(c) => batches!(c),
+        DbConnection::Sqlite(c) => batches!(c),
+    }
+    Ok(())
+}
+
 /// PostgreSQL only: claims the invitation and stores the response and its answers in one
 /// statement (one round trip, atomic on its own). Returns whether the invitation was claimed.
 /// The response's own `invitation_id` (None for employees) is what it stores; the claim always

@@ -7,8 +7,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use crate::db::{self, DbConnection, DbError};
-use crate::domain::catalog::parse_catalog;
+use crate::domain::catalog::{parse_catalog, ServiceAudience};
 use crate::domain::followup::FollowupRule;
+use crate::domain::period::{day_begins, local_day, month_start};
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
 
@@ -19,6 +20,7 @@ use super::{api_keys, catalog};
 
 const CATALOG: &str = include_str!("../../demo/catalog.csv");
 const COMMENTS: &str = include_str!("../../demo/comments.txt");
+const EMPLOYEE_COMMENTS: &str = include_str!("../../demo/employee_comments.txt");
 
 /// What the demo loaded, and what a newcomer needs to try it.
 pub struct Demo {
@@ -26,6 +28,7 @@ pub struct Demo {
     pub survey_url: String,
     pub interactions: usize,
     pub responses: usize,
+    pub employee_answers: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +86,14 @@ pub fn load_if_empty(
     let services: Vec<(String, String)> = parsed
         .services
         .iter()
+        .filter(|s| s.audience == ServiceAudience::Residents)
         .map(|s| (s.code.clone(), s.department_code.clone()))
+        .collect();
+    let units: Vec<String> = parsed
+        .services
+        .iter()
+        .filter(|s| s.audience == ServiceAudience::Employees)
+        .map(|s| s.code.clone())
         .collect();
     let cache = SurveyCache::default();
     let rules = crate::domain::schedule::SendRules::default();
@@ -194,6 +204,8 @@ pub fn load_if_empty(
         responses += 1;
     }
 
+    let employee_answers = employees(conn, key, base_url, link_ttl, &units, &mut rng, now)?;
+
     let body = json!({
         "external_id": "DEMO-OPEN-LINK",
         "audience": "resident",
@@ -219,5 +231,106 @@ pub fn load_if_empty(
         survey_url,
         interactions: interactions + 1,
         responses,
+        employee_answers,
     }))
+}
+
+/// Employees' tickets with the internal units over the three months before this one, in groups
+/// of 2 to 11 answers, so that employee reports show some groups and withhold the small ones.
+/// The answers go through the anonymous inbox like any other, and the complete months are
+/// moved out of it at the end.
+fn employees(
+    conn: &mut DbConnection,
+    key: &ServerKey,
+    base_url: &str,
+    link_ttl: Duration,
+    units: &[String],
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+) -> Result<usize, DemoError> {
+    let comments: Vec<(bool, &str)> = EMPLOYEE_COMMENTS
+        .lines()
+        .filter_map(|l| l.split_once('|'))
+        .map(|(sign, text)| (sign == "+", text))
+        .collect();
+    let cache = SurveyCache::default();
+    let rules = crate::domain::schedule::SendRules::default();
+    let this_month = month_start(local_day(now));
+    let mut answered = 0;
+    for back in 1..=3u32 {
+        let Some(month) = this_month.checked_sub_months(chrono::Months::new(back)) else {
+            continue;
+        };
+        for (u, unit) in units.iter().enumerate() {
+            let good = 0.35 + 0.1 * (u % 6) as f64;
+            for i in 0..rng.gen_range(2..=11) {
+                let closed_at = day_begins(month + Duration::days(rng.gen_range(0..27)))
+                    + Duration::minutes(rng.gen_range(480..1020));
+                let body = json!({
+                    "external_id": format!("DEMO-INT-{month}-{unit}-{i}"),
+                    "audience": "employee",
+                    "service_code": unit,
+                    "closed_at": closed_at.to_rfc3339(),
+                    "resolution": "resolved",
+                    "contact": {"language": "he"},
+                });
+                let ctx = ReportContext {
+                    key,
+                    base_url,
+                    link_ttl,
+                    rules: &rules,
+                    message_domain: "localhost",
+                    now: closed_at,
+                };
+                let receipt = match report(conn, &ctx, &body)? {
+                    Reported::Created(r) | Reported::Existing(r) => r,
+                };
+                // About seven in ten employees answer.
+                if !rng.gen_bool(0.7) {
+                    continue;
+                }
+                let happy = rng.gen_bool(good);
+                let score = |rng: &mut StdRng, max: i32| -> String {
+                    let s = if happy {
+                        max - rng.gen_range(0..2)
+                    } else {
+                        rng.gen_range(1..=max / 2)
+                    };
+                    s.to_string()
+                };
+                let mut form = vec![
+                    ("overall".to_string(), score(rng, 5)),
+                    ("effort".to_string(), score(rng, 7)),
+                    ("timeliness".to_string(), score(rng, 5)),
+                ];
+                if rng.gen_bool(0.4) {
+                    let pool: Vec<&str> = comments
+                        .iter()
+                        .filter(|(p, _)| *p == happy)
+                        .map(|(_, t)| *t)
+                        .collect();
+                    if !pool.is_empty() {
+                        form.push((
+                            "comment".to_string(),
+                            pool[rng.gen_range(0..pool.len())].to_string(),
+                        ));
+                    }
+                }
+                let url = receipt.survey_url.unwrap_or_default();
+                let token = url.rsplit('/').next().unwrap_or_default().to_string();
+                submit(
+                    conn,
+                    &cache,
+                    &FollowupRule::default(),
+                    &key.inbox_key(),
+                    &token,
+                    &form,
+                    closed_at + Duration::hours(2),
+                )?;
+                answered += 1;
+            }
+        }
+    }
+    super::inbox::drain_frozen(conn, &key.inbox_key(), now)?;
+    Ok(answered)
 }

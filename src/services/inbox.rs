@@ -131,13 +131,17 @@ fn drain_cell(
         }
         responses.shuffle(&mut rand::thread_rng());
         let answers = responses.len();
-        for (mut response, mut rows) in responses {
+        let mut rows_out = Vec::with_capacity(answers);
+        let mut answers_out = Vec::new();
+        for (mut response, rows) in responses {
             response.id = uuid::Uuid::new_v4().to_string();
-            for row in &mut rows {
+            answers_out.extend(rows.into_iter().map(|mut row| {
                 row.response_id = response.id.clone();
-            }
-            db::responses::insert(conn, &response, &rows)?;
+                row
+            }));
+            rows_out.push(response);
         }
+        db::responses::insert_many(conn, &rows_out, &answers_out)?;
         Ok(Drained {
             answers,
             ..Drained::default()

@@ -6,6 +6,7 @@ mod helpers;
 mod browser;
 mod campaigns;
 mod cli;
+mod demo;
 mod digest;
 mod durability;
 mod email;

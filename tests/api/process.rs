@@ -35,8 +35,8 @@ pub fn start(db: &TestDb) -> Server {
     spawn_serve(command(db, &["serve"], 0), db)
 }
 
-/// Spawns `serve` (its command already carries the settings), logging to the test's log file,
-/// and waits until it is healthy.
+/// Spawns `serve` (its command already carries the settings), logging to the test's log file
+/// (stdout to `server.out`), and waits until it is healthy.
 pub fn spawn_serve(mut cmd: Command, db: &TestDb) -> Server {
     let port = free_port();
     let log = std::fs::OpenOptions::new()
@@ -44,9 +44,10 @@ pub fn spawn_serve(mut cmd: Command, db: &TestDb) -> Server {
         .append(true)
         .open(db.dir.path().join("server.log"))
         .expect("log file");
+    let out = std::fs::File::create(db.dir.path().join("server.out")).expect("stdout file");
     let child = cmd
         .env("MASHOV_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::from(out))
         .stderr(Stdio::from(log))
         .spawn()
         .expect("spawn serve");

@@ -1,0 +1,109 @@
+//! `serve --demo`, the README's first command: the demo city loads through the real use cases,
+//! prints what a newcomer needs, and every surface it points to answers.
+
+use chrono::{Duration, Months, Utc};
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::{count, Kind, TestDb};
+use crate::process::{command, spawn_serve, Server};
+use mashov::db::connection::Manager;
+use mashov::domain::period::{local_day, month_start};
+
+both_backends!(the_demo_city_loads_once_and_every_surface_it_names_answers);
+
+fn get(server: &Server, path: &str, key: Option<&str>) -> (u16, String) {
+    let mut req = ureq::get(&format!("{}{path}", server.base));
+    if let Some(k) = key {
+        req = req.set("Authorization", &format!("Bearer {k}"));
+    }
+    match req.call() {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("request failed: {e}"),
+    }
+}
+
+fn json(server: &Server, path: &str, key: &str) -> Value {
+    let (status, body) = get(server, path, Some(key));
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+fn printed(db: &TestDb, prefix: &str) -> String {
+    let out = std::fs::read_to_string(db.dir.path().join("server.out")).expect("stdout");
+    out.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in {out}"))
+        .trim()
+        .to_string()
+}
+
+fn the_demo_city_loads_once_and_every_surface_it_names_answers(kind: Kind) {
+    let Some(db) = TestDb::new(kind) else { return };
+    let server = spawn_serve(command(&db, &["serve", "--demo"], 0), &db);
+    let loaded = printed(&db, "demo city loaded: ");
+    assert!(loaded.contains("closed requests"), "{loaded}");
+    let key = printed(&db, "API key (demo): ");
+    let link = printed(&db, "open survey link: ");
+    let path = link
+        .strip_prefix(&server.base)
+        .expect("a link to this server");
+
+    let (status, page) = get(&server, path, None);
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<html lang="he" dir="rtl">"#));
+
+    let today = local_day(Utc::now());
+    let from = today - Duration::weeks(12);
+    let residents = json(
+        &server,
+        &format!("/api/v1/reports/summary?from={from}&to={today}"),
+        &key,
+    );
+    let answers = residents["responses"].as_u64().expect("resident answers");
+    assert!((100..=250).contains(&answers), "{residents}");
+
+    // Employees: the three months before this one, through the inbox like any answer.
+    let this_month = month_start(today);
+    let first = this_month - Months::new(3);
+    let last = this_month - Duration::days(1);
+    let units = json(
+        &server,
+        &format!("/api/v1/reports/breakdown?from={first}&to={last}&audience=employee&by=service"),
+        &key,
+    );
+    let rows = units["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 7, "every internal unit is listed: {units}");
+    let shown: Vec<u64> = rows
+        .iter()
+        .filter_map(|r| r["responses"].as_u64())
+        .collect();
+    assert!(!shown.is_empty(), "some groups are shown: {units}");
+    assert!(shown.iter().all(|n| *n >= 5), "{units}");
+    drop(server);
+
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    let employee = count(
+        &mut conn,
+        "SELECT COUNT(*) AS n FROM responses WHERE audience = 'employee'",
+    );
+    let waiting = count(&mut conn, "SELECT COUNT(*) AS n FROM anonymous_inbox");
+    assert!(employee + waiting >= 50, "{employee} + {waiting}");
+    // On the first of a month last month is not complete yet, and waits sealed.
+    if today.format("%d").to_string() != "01" {
+        assert_eq!(waiting, 0);
+    }
+    drop(conn);
+
+    // Run again: the data is kept and nothing is loaded twice.
+    let server = spawn_serve(command(&db, &["serve", "--demo"], 0), &db);
+    let out = std::fs::read_to_string(db.dir.path().join("server.out")).expect("stdout");
+    assert!(out.contains("demo data not loaded"), "{out}");
+    let again = json(
+        &server,
+        &format!("/api/v1/reports/summary?from={from}&to={today}"),
+        &key,
+    );
+    assert_eq!(again["responses"].as_u64(), Some(answers));
+}
