@@ -110,6 +110,8 @@ pub struct MailView {
     pub contact_email_hash: Option<String>,
     pub service_name: String,
     pub service_names_i18n: String,
+    /// `employee` invitations get the internal wording and the anonymity line.
+    pub audience: String,
 }
 
 pub fn mail_view(conn: &mut DbConnection, invitation_id: &str) -> QueryResult<Option<MailView>> {
@@ -126,6 +128,7 @@ pub fn mail_view(conn: &mut DbConnection, invitation_id: &str) -> QueryResult<Op
             interactions::contact_email_hash,
             services::name,
             services::names_i18n,
+            invitations::audience,
         ))
         .first(conn)
         .optional()

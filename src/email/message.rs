@@ -76,6 +76,8 @@ struct EmailContext<'a> {
     city: String,
     color: &'a str,
     reminder: bool,
+    /// An internal unit served an employee: its own wording, and the promise of anonymity.
+    employee: bool,
     subject: String,
     service: String,
     date: String,
@@ -172,6 +174,7 @@ pub fn render(
         city,
         color: &state.settings.brand_color,
         reminder: row.kind == "reminder",
+        employee: view.audience == "employee",
         subject: String::new(),
         service,
         date: day(view.closed_at),

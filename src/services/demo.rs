@@ -78,11 +78,7 @@ pub fn load_if_empty(
     let api_key =
         api_keys::create(conn, "demo", now).map_err(|e| DemoError::Data(e.to_string()))?;
 
-    let comments: Vec<(bool, &str)> = COMMENTS
-        .lines()
-        .filter_map(|l| l.split_once('|'))
-        .map(|(sign, text)| (sign == "+", text))
-        .collect();
+    let comments = moods(COMMENTS);
     let services: Vec<(String, String)> = parsed
         .services
         .iter()
@@ -178,29 +174,9 @@ pub fn load_if_empty(
         ];
         if rng.gen_bool(0.3) {
             let happy = overall.parse::<i32>().unwrap_or(0) >= 4;
-            let pool: Vec<&str> = comments
-                .iter()
-                .filter(|(p, _)| *p == happy)
-                .map(|(_, t)| *t)
-                .collect();
-            if !pool.is_empty() {
-                form.push((
-                    "comment".to_string(),
-                    pool[rng.gen_range(0..pool.len())].to_string(),
-                ));
-            }
+            form.extend(comment(&mut rng, &comments, happy));
         }
-        let url = receipt.survey_url.unwrap_or_default();
-        let token = url.rsplit('/').next().unwrap_or_default().to_string();
-        submit(
-            conn,
-            &cache,
-            &FollowupRule::default(),
-            &key.inbox_key(),
-            &token,
-            &form,
-            answered_at,
-        )?;
+        answer_link(conn, &cache, key, receipt.survey_url, &form, answered_at)?;
         responses += 1;
     }
 
@@ -235,6 +211,43 @@ pub fn load_if_empty(
     }))
 }
 
+/// A comments file's lines, `+|text` (happy) or `-|text`.
+fn moods(text: &str) -> Vec<(bool, &str)> {
+    text.lines()
+        .filter_map(|l| l.split_once('|'))
+        .map(|(sign, text)| (sign == "+", text))
+        .collect()
+}
+
+/// A `comment` form field of the given mood, drawn from the list.
+fn comment(rng: &mut StdRng, comments: &[(bool, &str)], happy: bool) -> Option<(String, String)> {
+    let pool: Vec<&str> = comments
+        .iter()
+        .filter(|(p, _)| *p == happy)
+        .map(|(_, t)| *t)
+        .collect();
+    (!pool.is_empty()).then(|| {
+        let text = pool[rng.gen_range(0..pool.len())];
+        ("comment".to_string(), text.to_string())
+    })
+}
+
+/// Answers a survey link as its recipient would, through the same use case.
+fn answer_link(
+    conn: &mut DbConnection,
+    cache: &SurveyCache,
+    key: &ServerKey,
+    survey_url: Option<String>,
+    form: &[(String, String)],
+    at: DateTime<Utc>,
+) -> Result<(), DemoError> {
+    let url = survey_url.unwrap_or_default();
+    let token = url.rsplit('/').next().unwrap_or_default();
+    let rule = FollowupRule::default();
+    submit(conn, cache, &rule, &key.inbox_key(), token, form, at)?;
+    Ok(())
+}
+
 /// Employees' tickets with the internal units over the three months before this one, in groups
 /// of 2 to 11 answers, so that employee reports show some groups and withhold the small ones.
 /// The answers go through the anonymous inbox like any other, and the complete months are
@@ -248,11 +261,7 @@ fn employees(
     rng: &mut StdRng,
     now: DateTime<Utc>,
 ) -> Result<usize, DemoError> {
-    let comments: Vec<(bool, &str)> = EMPLOYEE_COMMENTS
-        .lines()
-        .filter_map(|l| l.split_once('|'))
-        .map(|(sign, text)| (sign == "+", text))
-        .collect();
+    let comments = moods(EMPLOYEE_COMMENTS);
     let cache = SurveyCache::default();
     let rules = crate::domain::schedule::SendRules::default();
     let this_month = month_start(local_day(now));
@@ -304,29 +313,10 @@ fn employees(
                     ("timeliness".to_string(), score(rng, 5)),
                 ];
                 if rng.gen_bool(0.4) {
-                    let pool: Vec<&str> = comments
-                        .iter()
-                        .filter(|(p, _)| *p == happy)
-                        .map(|(_, t)| *t)
-                        .collect();
-                    if !pool.is_empty() {
-                        form.push((
-                            "comment".to_string(),
-                            pool[rng.gen_range(0..pool.len())].to_string(),
-                        ));
-                    }
+                    form.extend(comment(rng, &comments, happy));
                 }
-                let url = receipt.survey_url.unwrap_or_default();
-                let token = url.rsplit('/').next().unwrap_or_default().to_string();
-                submit(
-                    conn,
-                    &cache,
-                    &FollowupRule::default(),
-                    &key.inbox_key(),
-                    &token,
-                    &form,
-                    closed_at + Duration::hours(2),
-                )?;
+                let at = closed_at + Duration::hours(2);
+                answer_link(conn, &cache, key, receipt.survey_url, &form, at)?;
                 answered += 1;
             }
         }

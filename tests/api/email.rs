@@ -17,6 +17,7 @@ both_backends!(
     the_frequency_cap_and_opting_out_suppress_later_interactions,
     a_mail_server_that_is_down_then_up_gets_everything_once,
     a_4xx_burst_is_retried_and_a_5xx_fails_only_its_own_email,
+    an_employee_is_told_in_their_language_that_the_answer_is_anonymous,
 );
 
 /// An instant given in Israel's local time.
@@ -429,4 +430,57 @@ fn a_4xx_burst_is_retried_and_a_5xx_fails_only_its_own_email(kind: Kind) {
         outbox(&app, "kind = 'invitation' AND attempts >= 2") >= 3,
         "the 4xx ones were retried"
     );
+}
+
+fn an_employee_is_told_in_their_language_that_the_answer_is_anonymous(kind: Kind) {
+    let sink = SmtpSink::start();
+    let Some(app) = mail_app(kind, "2026-11-24 10:00", sink.port) else {
+        return;
+    };
+    let langs = [
+        ("he", "איך היה השירות שקיבלת", "התשובות אנונימיות"),
+        ("ar", "كيف كانت الخدمة", "الإجابات مجهولة الهوية"),
+        (
+            "en",
+            "How was the service you received",
+            "Your answers are anonymous",
+        ),
+        ("ru", "Как вас обслужили", "Ответы анонимны"),
+    ];
+    for (lang, _, _) in langs {
+        let mut ticket = app.employee_ticket(
+            &format!("IT-{lang}"),
+            "it.helpdesk",
+            &format!("staff-{lang}@city.example"),
+        );
+        ticket["contact"]["language"] = json!(lang);
+        let r = app.report(&ticket);
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.json()["status"], "scheduled");
+    }
+    // A resident's email in the same batch keeps the residents' wording.
+    report(&app, "RES-1", "resident@example.org", "en");
+    // Past the rest window after the tickets closed.
+    app.clock.advance(Duration::hours(2));
+    let got = sink.wait_for(5);
+    for (lang, subject_start, promise) in langs {
+        let mine = to(&got, &format!("staff-{lang}@city.example"));
+        assert_eq!(mine.len(), 1, "{lang}");
+        let subject = mine[0].header("Subject").expect("subject");
+        assert!(subject.starts_with(subject_start), "{lang}: {subject}");
+        let text = mine[0].part("text/plain").expect("text");
+        let html = mine[0].part("text/html").expect("html");
+        assert!(
+            text.contains(promise) && html.contains(promise),
+            "{lang}: {text}"
+        );
+        assert!(!text.contains("contacted the city") && !text.contains("פנית לעירייה"));
+    }
+    let resident = to(&got, "resident@example.org");
+    let text = resident[0].part("text/plain").expect("text");
+    assert!(
+        text.contains("You received this because you contacted the city."),
+        "{text}"
+    );
+    assert!(!text.contains("anonymous"), "{text}");
 }
