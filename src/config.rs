@@ -45,6 +45,9 @@ pub struct Settings {
     pub outbox_poll: std::time::Duration,
     /// How often the digest scheduler looks at the clock.
     pub digest_poll: std::time::Duration,
+    /// How often `serve` closes campaigns past their closing date and publishes the employee
+    /// groups that have become complete.
+    pub housekeeping_poll: std::time::Duration,
     /// How long a worker holds the emails it claimed before another may take them over.
     pub outbox_lease: Duration,
     /// The smallest group of employee answers any surface shows (at least 3).
@@ -274,6 +277,7 @@ impl Settings {
             min_group_size,
             outbox_poll: std::time::Duration::from_millis(500),
             digest_poll: std::time::Duration::from_secs(60),
+            housekeeping_poll: std::time::Duration::from_secs(600),
             outbox_lease,
             smtp,
             mail_from,

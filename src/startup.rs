@@ -49,8 +49,8 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
 /// system.
 pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     start_delivery(&state);
-    let drainer = state.clone();
-    actix_web::rt::spawn(async move { inbox_drainer(drainer).await });
+    let housekeeper = state.clone();
+    actix_web::rt::spawn(async move { housekeeping(housekeeper).await });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -101,30 +101,46 @@ fn start_delivery(state: &web::Data<AppState>) {
     });
 }
 
-/// Every ten minutes, moves the employee groups that have frozen out of the anonymous inbox, so
-/// that sealed answers do not wait for the next report to be asked for. Reports drain too; of
-/// racing drains only one moves a group.
-async fn inbox_drainer(state: web::Data<AppState>) {
+/// Every `housekeeping_poll` (ten minutes): closes the campaigns past their closing date, then
+/// moves the employee groups that have become complete out of the anonymous inbox, so that
+/// sealed answers do not wait for the next report to be asked for. Reports drain too; of racing
+/// drains (or closes) only one acts.
+async fn housekeeping(state: web::Data<AppState>) {
     loop {
         let st = state.clone();
-        let drained = web::block(move || {
-            let mut conn = st.pool.get().map_err(DbError::Pool)?;
-            services::inbox::drain_frozen(&mut conn, &st.key.inbox_key(), st.clock.now())
+        let done = web::block(move || {
+            let mut conn = st.pool.get().map_err(|e| e.to_string())?;
+            let (key, now) = (st.key.inbox_key(), st.clock.now());
+            let closed =
+                services::campaigns::close_due(&mut conn, &key, now).map_err(|e| e.to_string())?;
+            let drained =
+                services::inbox::drain_frozen(&mut conn, &key, now).map_err(|e| e.to_string())?;
+            Ok::<_, String>((closed, drained))
         })
-        .await;
-        match drained {
-            Ok(Ok(d)) if d.answers > 0 => {
-                tracing::info!(
-                    groups = d.groups,
-                    answers = d.answers,
-                    "employee groups published"
-                )
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        match done {
+            Ok((closed, drained)) => {
+                for (id, c) in closed {
+                    tracing::info!(
+                        campaign = %id,
+                        recipients = c.recipients,
+                        answered = c.answered,
+                        "campaign closed on its closing date; addresses deleted"
+                    );
+                }
+                if drained.answers > 0 {
+                    tracing::info!(
+                        groups = drained.groups,
+                        answers = drained.answers,
+                        "employee groups published"
+                    );
+                }
             }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "draining the anonymous inbox failed"),
-            Err(e) => tracing::error!(error = %e, "draining the anonymous inbox failed"),
+            Err(e) => tracing::error!(error = %e, "housekeeping failed"),
         }
-        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        tokio::time::sleep(state.settings.housekeeping_poll).await;
     }
 }
 

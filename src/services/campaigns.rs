@@ -275,6 +275,33 @@ pub fn close(
     Ok((counts, drained))
 }
 
+/// Closes every launched campaign whose closing date is over (its links expired at the end of
+/// that day), exactly as `campaign close` would, so that a campaign given `--closes` needs
+/// nobody to remember to close it. Returns the campaigns closed.
+pub fn close_due(
+    conn: &mut DbConnection,
+    inbox: &InboxKey,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Counts)>, CampaignError> {
+    let today = local_day(now).to_string();
+    let due: Vec<String> = store::all(conn)?
+        .into_iter()
+        .filter(|c| c.status == "launched")
+        .filter(|c| c.closes_on.as_deref().is_some_and(|d| d < today.as_str()))
+        .map(|c| c.id)
+        .collect();
+    let mut closed = Vec::new();
+    for id in due {
+        match close(conn, &id, inbox, now) {
+            Ok((counts, _)) => closed.push((id, counts)),
+            // Another instance closed it first.
+            Err(CampaignError::State { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(closed)
+}
+
 pub fn list(conn: &mut DbConnection) -> Result<Vec<(CampaignRow, Counts)>, CampaignError> {
     let mut out = Vec::new();
     for c in store::all(conn)? {

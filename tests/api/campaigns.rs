@@ -20,6 +20,7 @@ both_backends!(
     a_recipients_file_with_any_bad_line_adds_nothing,
     fifty_thousand_recipients_with_duplicates_import_in_one_go,
     campaign_invitations_arrive_over_smtp_and_open_the_unit_picker,
+    a_campaign_closes_itself_after_its_closing_date_and_publishes_its_groups,
 );
 
 const CATALOG: &str =
@@ -519,4 +520,114 @@ fn campaign_invitations_arrive_over_smtp_and_open_the_unit_picker(kind: Kind) {
     let key = mashov::domain::token::ServerKey::generate().inbox_key();
     mashov::services::campaigns::close(&mut conn, &c.id, &key, app.clock.now()).expect("close");
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM outbox"), 0);
+}
+
+fn a_campaign_closes_itself_after_its_closing_date_and_publishes_its_groups(kind: Kind) {
+    use chrono::TimeZone;
+    // 2026-11-10 11:00 in Israel.
+    let start = Utc.with_ymd_and_hms(2026, 11, 10, 9, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |s| {
+        s.housekeeping_poll = std::time::Duration::from_millis(50);
+    }) else {
+        return;
+    };
+    let mut conn = app.conn();
+    let closes = chrono::NaiveDate::from_ymd_opt(2026, 11, 12).unwrap();
+    let c = mashov::services::campaigns::create(&mut conn, "רבעון", None, Some(closes), start)
+        .expect("campaign");
+    let list = RecipientList {
+        recipients: (0..6)
+            .map(|i| Recipient {
+                email: format!("staff{i}@city.example"),
+                department_code: "hr".into(),
+                language: mashov::domain::language::Language::He,
+            })
+            .collect(),
+        duplicates: 0,
+    };
+    mashov::services::campaigns::add_recipients(&mut conn, &c.id, &list, start).expect("add");
+    let settings = &app.state.settings;
+    let ctx = mashov::services::campaigns::LaunchContext {
+        key: &app.state.key,
+        link_ttl: settings.link_ttl,
+        rules: &settings.send_rules,
+        message_domain: "city.example",
+        email: false,
+        now: start,
+    };
+    mashov::services::campaigns::launch(&mut conn, &ctx, &c.id).expect("launch");
+    let links = mashov::services::campaigns::links(&mut conn, &app.state.key, &app.address, &c.id)
+        .expect("links");
+    let paths: Vec<String> = links
+        .iter()
+        .map(|(_, url)| url.strip_prefix(&app.address).expect("own").to_string())
+        .collect();
+    for (i, path) in paths.iter().enumerate().skip(1) {
+        let score = ["5", "4", "2", "5", "3", "4"][i];
+        let r = app.post_form(
+            path,
+            &[("units", "hr.payslip"), ("hr.payslip.overall", score)],
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    let status = |conn: &mut mashov::db::PooledConn| {
+        count(
+            conn,
+            &format!(
+                "SELECT COUNT(*) AS n FROM campaigns WHERE id = '{}' AND status = 'closed'",
+                c.id
+            ),
+        )
+    };
+    let query = "/api/v1/reports/summary?from=2026-11-01&to=2026-11-30&audience=employee&service=hr.payslip";
+    // The last evening of the closing day: still open, the answers still sealed.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 12, 20, 0, 0).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(status(&mut conn), 0);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM anonymous_inbox"),
+        5
+    );
+    assert_eq!(app.get_api(query).json()["withheld"], true);
+
+    // Half past midnight in Israel: the links have expired and serve closes the campaign.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 12, 22, 30, 0).unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while status(&mut conn) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the campaign never closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM campaign_recipients WHERE email IS NOT NULL"
+        ),
+        0,
+        "addresses deleted"
+    );
+    assert_eq!(app.get(&paths[0]).status, 410);
+    // Five answers, out of the inbox and shown.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count(&mut conn, "SELECT COUNT(*) AS n FROM anonymous_inbox") > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the inbox was never drained"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM responses WHERE audience = 'employee'"
+        ),
+        5
+    );
+    let shown = app.get_api(query).json();
+    assert_eq!(shown["responses"], 5, "{shown}");
+    assert_eq!(shown["csat"]["n"], 5);
 }
