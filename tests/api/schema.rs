@@ -54,3 +54,118 @@ fn both_backends_get_the_same_tables_and_columns_and_migrate_is_idempotent() {
     assert_eq!(columns(&sqlite), a);
     assert_eq!(columns(&pg), b);
 }
+
+/// Employee answers stored by an earlier version (each in its own transaction, in arrival
+/// order) are rewritten by the upgrade in one transaction and random order; residents' rows are
+/// left alone.
+#[test]
+fn upgrading_postgresql_rewrites_earlier_employee_answers_in_one_shuffled_transaction() {
+    use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+    use mashov::db::responses::{AnswerRow, ResponseRow};
+    use mashov::db::DbConnection;
+
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    let Some(pg) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let now = chrono::Utc::now();
+    let mut conn = Manager::new(&pg.url).expect("url").open().expect("connect");
+    {
+        let DbConnection::Postgres(inner) = &mut conn else {
+            panic!("a PostgreSQL connection")
+        };
+        // Up to the version before the anonymous inbox.
+        for _ in 0..7 {
+            inner.run_next_migration(POSTGRES).expect("migration");
+        }
+    }
+    assert_eq!(
+        crate::helpers::count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM __diesel_schema_migrations"
+        ),
+        7
+    );
+    mashov::services::surveys::ensure_defaults(&mut conn, now).expect("surveys");
+    let catalog =
+        mashov::domain::catalog::parse_catalog(crate::helpers::CATALOG.as_bytes()).expect("csv");
+    mashov::services::catalog::import(&mut conn, &catalog, now).expect("catalog");
+    let survey = mashov::db::surveys::latest(&mut conn, "employee.internal_service")
+        .expect("query")
+        .expect("stored")
+        .id;
+    let row = |i: usize, audience: &str, service: &str| ResponseRow {
+        id: format!("{i:02}-{}", uuid::Uuid::new_v4()),
+        invitation_id: None,
+        survey_id: survey.clone(),
+        audience: audience.into(),
+        service_code: service.into(),
+        channel: None,
+        language: String::new(),
+        submitted_at: now.naive_utc(),
+        day: "2026-10-01".into(),
+        overall: Some(3),
+        effort: None,
+        nps: None,
+        resolved: None,
+        cohort: Some("tickets".into()),
+    };
+    let mut arrival = Vec::new();
+    for i in 0..12 {
+        let r = row(i, "employee", "hr.payslip");
+        let answers = [AnswerRow {
+            response_id: r.id.clone(),
+            question_id: "overall".into(),
+            int_value: Some(3),
+            text_value: None,
+        }];
+        // Autocommit: one transaction each, as answers arrived before.
+        mashov::db::responses::insert(&mut conn, &r, &answers).expect("insert");
+        arrival.push(r.id);
+    }
+    let resident = row(99, "resident", "sanitation.bulky-waste");
+    mashov::db::responses::insert(&mut conn, &resident, &[]).expect("insert");
+    let xmins = |conn: &mut DbConnection, audience: &str| {
+        crate::helpers::count(
+            conn,
+            &format!(
+                "SELECT COUNT(DISTINCT xmin::text) AS n FROM responses WHERE audience = '{audience}'"
+            ),
+        )
+    };
+    let resident_xmin = "SELECT xmin::text::bigint AS n FROM responses WHERE audience = 'resident'";
+    let before = crate::helpers::count(&mut conn, resident_xmin);
+    assert_eq!(xmins(&mut conn, "employee"), 12);
+
+    assert_eq!(
+        mashov::db::migrations::run_pending(&mut conn).expect("upgrade"),
+        1
+    );
+    assert_eq!(
+        xmins(&mut conn, "employee"),
+        1,
+        "one transaction wrote them all"
+    );
+    assert_eq!(crate::helpers::count(&mut conn, resident_xmin), before);
+    assert_eq!(
+        crate::helpers::count(&mut conn, "SELECT COUNT(*) AS n FROM answers"),
+        12
+    );
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let physical: Vec<String> =
+        diesel::sql_query("SELECT id FROM responses WHERE audience = 'employee' ORDER BY ctid")
+            .load::<Id>(&mut conn)
+            .expect("ids")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+    let mut sorted = physical.clone();
+    sorted.sort();
+    assert_eq!(sorted, arrival, "the same answers");
+    // In arrival order by chance: 1 in 479,001,600.
+    assert_ne!(physical, arrival, "rows still lie in arrival order");
+}

@@ -12,3 +12,18 @@ CREATE TABLE anonymous_inbox (
     sealed BYTEA NOT NULL
 );
 CREATE INDEX anonymous_inbox_cell_idx ON anonymous_inbox (cohort, month);
+
+-- Employee answers stored before this version were written with their invitation's flag (same
+-- xmin) and lie in arrival order: rewrite them all in this one transaction, in random order.
+-- (The old row versions stay as dead tuples until VACUUM; autovacuum removes them, or run
+-- `VACUUM responses; VACUUM answers;` after upgrading.)
+CREATE TEMPORARY TABLE employee_responses_before AS
+    SELECT * FROM responses WHERE audience = 'employee';
+CREATE TEMPORARY TABLE employee_answers_before AS
+    SELECT a.* FROM answers a JOIN employee_responses_before r ON r.id = a.response_id;
+DELETE FROM answers WHERE response_id IN (SELECT id FROM employee_responses_before);
+DELETE FROM responses WHERE audience = 'employee';
+INSERT INTO responses SELECT * FROM employee_responses_before ORDER BY random();
+INSERT INTO answers SELECT * FROM employee_answers_before ORDER BY random();
+DROP TABLE employee_responses_before;
+DROP TABLE employee_answers_before;
