@@ -97,8 +97,8 @@ pub fn insert_many(
 
 /// PostgreSQL only: claims the invitation and stores the response and its answers in one
 /// statement (one round trip, atomic on its own). Returns whether the invitation was claimed.
-/// The response's own `invitation_id` (None for employees) is what it stores; the claim always
-/// names the invitation.
+/// Residents' answers only: employees' go to the anonymous inbox instead, never beside their
+/// invitation's claim.
 pub fn claim_and_insert_pg(
     conn: &mut diesel::PgConnection,
     invitation_id: &str,

@@ -255,11 +255,21 @@ fn an_employee_picks_units_then_rates_them_in_a_real_browser(kind: Kind) {
     browser.click("label[for='it.helpdesk.timeliness-1']");
     browser.click("button[type=submit]");
     browser.wait_for("the thank-you page", |b| b.url().ends_with("/thanks/he"));
+    // Sealed in the inbox, one row for the whole submission, until the campaign closes.
+    let waiting = format!(
+        "SELECT COUNT(*) AS n FROM anonymous_inbox WHERE cohort = 'campaign:{}'",
+        c.id
+    );
+    assert_eq!(count(&mut conn, &waiting), 1);
+    let (_, drained) =
+        campaigns::close(&mut conn, &c.id, &app.state.key.inbox_key(), now).expect("close");
+    assert_eq!(drained.answers, 2);
     let sql = format!(
         "SELECT COUNT(*) AS n FROM responses WHERE cohort = 'campaign:{}' AND invitation_id IS NULL",
         c.id
     );
     assert_eq!(count(&mut conn, &sql), 2, "one anonymous response per unit");
+    assert_eq!(count(&mut conn, &waiting), 0);
 }
 
 fn a_resident_answers_in_a_real_browser_without_javascript(kind: Kind) {
