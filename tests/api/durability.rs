@@ -9,7 +9,10 @@ use crate::helpers::{count, Kind, TestDb, FULL_ANSWER};
 use crate::process::{command, free_port, spawn_serve, start, Server};
 use mashov::db::connection::Manager;
 
-both_backends!(an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log);
+both_backends!(
+    an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log,
+    an_acknowledged_employee_answer_survives_kill_9_sealed_and_opens_with_the_key_on_disk,
+);
 
 fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
@@ -77,6 +80,62 @@ fn an_acknowledged_answer_survives_kill_9_and_no_link_reaches_the_log(kind: Kind
     assert!(!log.contains(&key), "the API key never reaches the log");
 }
 
+/// An employee's answer is acknowledged once it is in the inbox: it survives `kill -9` right
+/// after the `303`, and the key file the server created opens it after the restart.
+fn an_acknowledged_employee_answer_survives_kill_9_sealed_and_opens_with_the_key_on_disk(
+    kind: Kind,
+) {
+    let Some(db) = TestDb::new(kind) else { return };
+    let key = setup_catalog_and_key(&db);
+    let mut server = start(&db);
+    let closed = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let body = serde_json::json!({"external_id": "IT-KILL", "audience": "employee",
+        "service_code": "it.helpdesk", "closed_at": closed,
+        "contact": {"email": "noa@city.example", "language": "he"}});
+    let r = ureq::post(&format!("{}/api/v1/interactions", server.base))
+        .set("Authorization", &format!("Bearer {key}"))
+        .set("Content-Type", "application/json")
+        .send_string(&body.to_string())
+        .expect("report");
+    let reply: serde_json::Value =
+        serde_json::from_str(&r.into_string().expect("body")).expect("json");
+    let url = reply["survey_url"].as_str().expect("url");
+    let path = format!("/s/{}", url.split_once("/s/").expect("link").1);
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let r = agent
+        .post(&format!("{}{path}", server.base))
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .send_string("overall=2&effort=5&comment=%D7%90%D7%99%D7%98%D7%99")
+        .expect("submit");
+    assert_eq!(r.status(), 303);
+    server.kill_9();
+
+    let mut restarted = start(&db);
+    let r = agent.get(&format!("{}{path}", restarted.base)).call();
+    assert!(matches!(r, Err(ureq::Error::Status(410, _))), "answered");
+    restarted.kill_9();
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM anonymous_inbox"),
+        1
+    );
+    let secret = std::fs::read_to_string(db.dir.path().join("secret.key")).expect("key file");
+    let inbox = mashov::domain::token::ServerKey::decode(&secret)
+        .expect("key")
+        .inbox_key();
+    // Once its month is complete, the answer opens and moves with the key on disk.
+    let later = chrono::Utc::now() + chrono::Duration::days(40);
+    let drained = mashov::services::inbox::drain_frozen(&mut conn, &inbox, later).expect("drain");
+    assert_eq!((drained.answers, drained.unreadable), (1, 0));
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM answers WHERE text_value = 'איטי'"
+        ),
+        1
+    );
+}
+
 /// Starts `mashov serve` with email on, in real time, with every sending rule off so that the
 /// hour of the test run does not matter.
 /// `lease` is how long a claim holds: short where a test kills a server and waits for its claims
@@ -99,7 +158,9 @@ fn setup_catalog_and_key(db: &TestDb) -> String {
     let csv = db.dir.path().join("c.csv");
     std::fs::write(
         &csv,
-        "department_code,department_name,service_code,service_name,sla_days\nsanitation,תברואה,sanitation.bins,פחים,5\n",
+        "department_code,department_name,service_code,service_name,sla_days,audience\n\
+         sanitation,תברואה,sanitation.bins,פחים,5,residents\n\
+         it,מחשוב,it.helpdesk,מוקד מחשוב,1,employees\n",
     )
     .expect("csv");
     let port = free_port();
