@@ -9,7 +9,7 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use crate::db::Backend;
-use crate::domain::followup::FollowupRule;
+use crate::domain::followup::{FollowupPolicy, FollowupRule, Holidays};
 use crate::domain::schedule::{parse_daily, parse_weekly, SendRules};
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
@@ -53,7 +53,7 @@ pub struct Settings {
     /// The smallest group of employee answers any surface shows (at least 3).
     pub min_group_size: i64,
     /// Which residents' answers open a follow-up case.
-    pub followup_rule: FollowupRule,
+    pub followup: FollowupPolicy,
     /// When the weekly digest goes out.
     pub digest_schedule: DigestSchedule,
 }
@@ -99,6 +99,7 @@ struct FileSettings {
     outbox_lease: Option<String>,
     min_group_size: Option<toml::Value>,
     followup_rule: Option<String>,
+    holidays: Option<String>,
     digest_schedule: Option<String>,
 }
 
@@ -261,6 +262,12 @@ impl Settings {
                 ))
             })?,
         };
+        let holidays = match pick("MASHOV_HOLIDAYS", file.holidays) {
+            None => Holidays::default(),
+            Some(text) => {
+                Holidays::parse(&text).map_err(|e| ConfigError(format!("MASHOV_HOLIDAYS: {e}")))?
+            }
+        };
 
         let digest_schedule = match pick("MASHOV_DIGEST_SCHEDULE", file.digest_schedule) {
             None => DigestSchedule::default(),
@@ -273,7 +280,10 @@ impl Settings {
 
         Ok(Settings {
             digest_schedule,
-            followup_rule,
+            followup: FollowupPolicy {
+                rule: followup_rule,
+                holidays,
+            },
             min_group_size,
             outbox_poll: std::time::Duration::from_millis(500),
             digest_poll: std::time::Duration::from_secs(60),
@@ -503,11 +513,33 @@ mod tests {
             ("MASHOV_MIN_GROUP_SIZE", "five"),
             ("MASHOV_FOLLOWUP_RULE", "overall<=9"),
             ("MASHOV_DIGEST_SCHEDULE", "sunday 8am"),
+            ("MASHOV_HOLIDAYS", "2026-02-30"),
+            ("MASHOV_HOLIDAYS", "2026-09-21,pesach"),
         ] {
             let e = Settings::from_sources(None, &env(&[(key, value)])).expect_err(key);
             assert!(e.0.starts_with(key), "{e}");
             assert!(!e.0.contains('\n'));
         }
+    }
+
+    #[test]
+    fn holidays_come_from_the_environment_or_the_file() {
+        let s = Settings::from_sources(None, &env(&[])).expect("defaults");
+        assert!(s.followup.holidays.is_empty());
+        let s = Settings::from_sources(
+            None,
+            &env(&[("MASHOV_HOLIDAYS", "2026-09-21 2026-09-26..2026-09-27")]),
+        )
+        .expect("valid");
+        assert_eq!(s.followup.holidays.len(), 3);
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("mashov.toml");
+        std::fs::write(&path, "holidays = \"2026-09-21\"\n").expect("write");
+        let s = Settings::from_sources(Some(&path), &env(&[])).expect("valid");
+        assert!(s
+            .followup
+            .holidays
+            .contains(chrono::NaiveDate::from_ymd_opt(2026, 9, 21).expect("day")));
     }
 
     #[test]

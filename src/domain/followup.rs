@@ -1,5 +1,7 @@
 //! Follow-up cases: which answers open one, when it is due, and how its status may change.
 
+use std::collections::BTreeSet;
+
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 use super::survey::{Answer, AnswerValue};
@@ -77,23 +79,87 @@ impl FollowupRule {
     }
 }
 
-/// Sunday to Thursday: the Israeli working week.
-pub fn is_business_day(day: NaiveDate) -> bool {
-    !matches!(day.weekday(), Weekday::Fri | Weekday::Sat)
+/// The city's holidays (the setting `MASHOV_HOLIDAYS`): days that, like Friday and Saturday,
+/// do not count toward a case's due day. mashov ships no list, since which days the city's
+/// offices close (the eves, the intermediate days of Sukkot and Pesach) is the city's decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holidays(BTreeSet<NaiveDate>);
+
+/// At most this many days in one range, and in all: a typo such as `2026..2062` is refused.
+const MAX_RANGE: i64 = 31;
+const MAX_DAYS: usize = 2000;
+
+impl Holidays {
+    /// Parses days (`2026-09-21`) and inclusive ranges (`2026-09-26..2026-10-03`), separated by
+    /// commas or white space. An error names the first item it cannot read.
+    pub fn parse(text: &str) -> Result<Holidays, String> {
+        let mut days = BTreeSet::new();
+        for item in text.split(|c: char| c == ',' || c.is_whitespace()) {
+            if item.is_empty() {
+                continue;
+            }
+            let day = |t: &str| {
+                NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                    .map_err(|_| format!("{item:?} is not a day such as 2026-09-21"))
+            };
+            let (first, last) = match item.split_once("..") {
+                Some((a, b)) => (day(a)?, day(b)?),
+                None => (day(item)?, day(item)?),
+            };
+            let span = (last - first).num_days();
+            if !(0..MAX_RANGE).contains(&span) {
+                return Err(format!(
+                    "{item:?}: a range runs forward, over at most {MAX_RANGE} days"
+                ));
+            }
+            for n in 0..=span {
+                days.insert(first + Duration::days(n));
+            }
+            if days.len() > MAX_DAYS {
+                return Err(format!("more than {MAX_DAYS} holidays"));
+            }
+        }
+        Ok(Holidays(days))
+    }
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.0.contains(&day)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What follow-up needs from the settings: which answers open a case, and which days its due
+/// day skips.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowupPolicy {
+    pub rule: FollowupRule,
+    pub holidays: Holidays,
+}
+
+/// Sunday to Thursday, the Israeli working week, less the city's holidays.
+pub fn is_business_day(day: NaiveDate, holidays: &Holidays) -> bool {
+    !matches!(day.weekday(), Weekday::Fri | Weekday::Sat) && !holidays.contains(day)
 }
 
 /// The day a case opened on `opened` is due, `sla_days` business days later: a case opened on
-/// a Friday or Saturday counts from Sunday; 0 days means the first business day from the
-/// opening. (Holidays are not known to mashov; the SLA counts them as working days.)
-pub fn due_day(opened: NaiveDate, sla_days: i32) -> NaiveDate {
+/// a Friday, a Saturday or a holiday counts from the next business day; 0 days means the first
+/// business day from the opening.
+pub fn due_day(opened: NaiveDate, sla_days: i32, holidays: &Holidays) -> NaiveDate {
     let mut day = opened;
-    while !is_business_day(day) {
+    while !is_business_day(day, holidays) {
         day += Duration::days(1);
     }
     let mut left = sla_days.max(0);
     while left > 0 {
         day += Duration::days(1);
-        if is_business_day(day) {
+        if is_business_day(day, holidays) {
             left -= 1;
         }
     }
@@ -179,19 +245,57 @@ mod tests {
 
     #[test]
     fn business_days_skip_friday_and_saturday() {
+        let none = Holidays::default();
+        let due = |day: &str, n: i32| due_day(d(day), n, &none);
         // Thursday 26 November 2026 + 1 business day = Sunday 29 November.
-        assert_eq!(due_day(d("2026-11-26"), 1), d("2026-11-29"));
+        assert_eq!(due("2026-11-26", 1), d("2026-11-29"));
         // Opened on Friday: counting starts on Sunday.
-        assert_eq!(due_day(d("2026-11-27"), 0), d("2026-11-29"));
-        assert_eq!(due_day(d("2026-11-28"), 1), d("2026-11-30"));
+        assert_eq!(due("2026-11-27", 0), d("2026-11-29"));
+        assert_eq!(due("2026-11-28", 1), d("2026-11-30"));
         // Sunday + 5 business days = the next Sunday.
-        assert_eq!(due_day(d("2026-11-22"), 5), d("2026-11-29"));
+        assert_eq!(due("2026-11-22", 5), d("2026-11-29"));
         // Across a month and a year.
-        assert_eq!(due_day(d("2026-12-31"), 3), d("2027-01-05"));
-        assert_eq!(due_day(d("2026-11-23"), 0), d("2026-11-23"));
+        assert_eq!(due("2026-12-31", 3), d("2027-01-05"));
+        assert_eq!(due("2026-11-23", 0), d("2026-11-23"));
         for n in 0..30 {
-            assert!(is_business_day(due_day(d("2026-11-27"), n)));
+            assert!(is_business_day(due("2026-11-27", n), &none));
         }
+    }
+
+    #[test]
+    fn holidays_are_skipped_like_weekends() {
+        // Yom Kippur 2026 is Monday 21 September; Sukkot's first day Saturday 26 September.
+        let h = Holidays::parse("2026-09-21, 2026-09-25..2026-09-27\n2026-10-03").expect("parse");
+        assert_eq!(h.len(), 5);
+        // Sunday 20 September + 1 business day skips Monday: Tuesday.
+        assert_eq!(due_day(d("2026-09-20"), 1, &h), d("2026-09-22"));
+        // Opened on the holiday: counting starts on Tuesday.
+        assert_eq!(due_day(d("2026-09-21"), 0, &h), d("2026-09-22"));
+        // Thursday 24 September + 1: Friday to Sunday are off, so Monday 28.
+        assert_eq!(due_day(d("2026-09-24"), 1, &h), d("2026-09-28"));
+        assert_eq!(Holidays::parse("").expect("empty"), Holidays::default());
+    }
+
+    #[test]
+    fn bad_holidays_are_refused_with_the_item_named() {
+        for (text, needle) in [
+            ("2026-13-01", "2026-13-01"),
+            ("21/09/2026", "21/09/2026"),
+            ("2026-09-21,yom-kippur", "yom-kippur"),
+            ("2026-10-03..2026-09-26", "forward"),
+            ("2026-01-01..2026-12-31", "31 days"),
+            ("2026-09-21..", "2026-09-21.."),
+        ] {
+            let e = Holidays::parse(text).expect_err(text);
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+        let many: Vec<String> = (0..70)
+            .map(|i| {
+                let first = d("2000-01-01") + Duration::days(40 * i);
+                format!("{first}..{}", first + Duration::days(30))
+            })
+            .collect();
+        assert!(Holidays::parse(&many.join(",")).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::catalog::{parse_catalog, ServiceAudience};
-use crate::domain::followup::FollowupRule;
+use crate::domain::followup::FollowupPolicy;
 use crate::domain::period::{day_begins, local_day, month_start};
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
@@ -243,7 +243,7 @@ fn answer_link(
 ) -> Result<(), DemoError> {
     let url = survey_url.unwrap_or_default();
     let token = url.rsplit('/').next().unwrap_or_default();
-    let rule = FollowupRule::default();
+    let rule = FollowupPolicy::default();
     submit(conn, cache, &rule, &key.inbox_key(), token, form, at)?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::followups::{self as store, FollowupRow, ListFilter, NoteRow};
 use crate::db::{self, DbConnection, DbError};
-use crate::domain::followup::{check_change, due_day, ChangeError, FollowupRule, Status};
+use crate::domain::followup::{check_change, due_day, ChangeError, FollowupPolicy, Status};
 use crate::domain::period::{day_key, local_day};
 use crate::domain::survey::{Answer, AnswerValue};
 use crate::domain::FieldErrors;
@@ -14,14 +14,14 @@ use crate::domain::FieldErrors;
 /// with the answer). Contact details are copied only with the resident's consent.
 pub fn plan(
     conn: &mut DbConnection,
-    rule: &FollowupRule,
+    policy: &FollowupPolicy,
     invitation_id: &str,
     service_code: &str,
     response_id: &str,
     answers: &[Answer],
     now: DateTime<Utc>,
 ) -> Result<Option<FollowupRow>, DbError> {
-    let reasons = rule.reasons(answers);
+    let reasons = policy.rule.reasons(answers);
     if reasons.is_empty() {
         return Ok(None);
     }
@@ -38,7 +38,7 @@ pub fn plan(
         reason: reasons.join(","),
         status: Status::Open.as_str().to_string(),
         opened_on: day_key(opened),
-        due_on: day_key(due_day(opened, source.sla_days)),
+        due_on: day_key(due_day(opened, source.sla_days, &policy.holidays)),
         closed_on: None,
         contact_name: source.contact_name.filter(|_| consented),
         contact_email: source.contact_email.filter(|_| consented),

@@ -17,7 +17,7 @@ use super::followups;
 use super::surveys::SurveyCache;
 use crate::db::followups::FollowupRow;
 use crate::db::inbox::InboxRow;
-use crate::domain::followup::FollowupRule;
+use crate::domain::followup::FollowupPolicy;
 use crate::domain::sealed::InboxKey;
 
 /// The cohort of answers given after internal tickets (campaigns' are `campaign:ID`).
@@ -116,7 +116,7 @@ enum Record {
 pub fn prepare(
     conn: &mut DbConnection,
     cache: &SurveyCache,
-    rule: &FollowupRule,
+    followup: &FollowupPolicy,
     inbox: &InboxKey,
     token: &str,
     form: &[(String, String)],
@@ -156,7 +156,7 @@ pub fn prepare(
         response.language = open.language.code().to_string();
         let followup = followups::plan(
             conn,
-            rule,
+            followup,
             &inv.invitation_id,
             &inv.service_code,
             &response.id,
@@ -327,13 +327,13 @@ pub fn store(
 pub fn submit(
     conn: &mut DbConnection,
     cache: &SurveyCache,
-    rule: &FollowupRule,
+    followup: &FollowupPolicy,
     inbox: &InboxKey,
     token: &str,
     form: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Result<Language, SurveyError> {
-    let prepared = prepare(conn, cache, rule, inbox, token, form, now)?;
+    let prepared = prepare(conn, cache, followup, inbox, token, form, now)?;
     store(conn, &prepared, now)
 }
 

@@ -10,6 +10,7 @@ use crate::helpers::{spawn_app_with, Kind, Resp, TestApp};
 both_backends!(
     bad_answers_open_cases_that_are_listed_moved_on_and_counted,
     case_changes_refuse_bad_input,
+    the_citys_holidays_do_not_count_toward_a_cases_due_day,
 );
 
 /// Reports a request on `service` and answers it; returns the answer's path.
@@ -240,4 +241,46 @@ fn case_changes_refuse_bad_input(kind: Kind) {
         );
     }
     assert_eq!(app.get("/api/v1/followups").status, 401);
+}
+
+fn the_citys_holidays_do_not_count_toward_a_cases_due_day(kind: Kind) {
+    // Thursday 17 September 2026 in Israel; Yom Kippur is Monday 21 September, and the city
+    // closes for Sukkot from Friday 25 September to Saturday 3 October.
+    let start = Utc.with_ymd_and_hms(2026, 9, 17, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |s| {
+        s.send_rules.frequency_cap = None;
+        s.followup.holidays =
+            mashov::domain::followup::Holidays::parse("2026-09-21,2026-09-25..2026-10-03")
+                .expect("holidays");
+    }) else {
+        return;
+    };
+    // SLA 3 business days: Sunday 20, Tuesday 22, Wednesday 23.
+    answer(
+        &app,
+        "BEFORE",
+        "sanitation.bulky-waste",
+        &[("overall", "1")],
+    );
+    // Opened on Thursday 24 September: Sunday 4, Monday 5 and Tuesday 6 October.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 9, 24, 8, 0, 0).unwrap());
+    answer(
+        &app,
+        "SUKKOT",
+        "sanitation.bulky-waste",
+        &[("overall", "2")],
+    );
+    let mut due: Vec<String> = cases(&app, "")
+        .iter()
+        .map(|c| c["due_on"].as_str().expect("due").to_string())
+        .collect();
+    due.sort();
+    assert_eq!(due, ["2026-09-23", "2026-10-06"]);
+    // On the last day of Sukkot the second case is not overdue yet.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 10, 3, 8, 0, 0).unwrap());
+    let overdue = cases(&app, "?overdue=true");
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert_eq!(overdue[0]["due_on"], "2026-09-23");
 }

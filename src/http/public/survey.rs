@@ -77,7 +77,7 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
         responses::prepare(
             conn,
             &st.surveys,
-            &st.settings.followup_rule,
+            &st.settings.followup,
             &st.key.inbox_key(),
             &lookup,
             &form,
