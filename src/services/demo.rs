@@ -13,7 +13,7 @@ use crate::domain::period::{day_begins, local_day, month_start};
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
 
-use super::interactions::{report, ReportContext, ReportError, Reported};
+use super::interactions::{report, Receipt, ReportContext, ReportError, Reported};
 use super::responses::{submit, SurveyError};
 use super::surveys::SurveyCache;
 use super::{api_keys, catalog};
@@ -92,7 +92,6 @@ pub fn load_if_empty(
         .map(|s| s.code.clone())
         .collect();
     let cache = SurveyCache::default();
-    let rules = crate::domain::schedule::SendRules::default();
     let mut rng = StdRng::seed_from_u64(5786);
     let channels = [
         "phone", "web", "app", "walk_in", "email", "whatsapp", "chat",
@@ -127,17 +126,7 @@ pub fn load_if_empty(
             "contact": {"name": format!("Demo {}", n + 1), "language": language},
         });
         let reported_at = closed_at + Duration::minutes(5);
-        let ctx = ReportContext {
-            key,
-            base_url,
-            link_ttl,
-            rules: &rules,
-            message_domain: "localhost",
-            now: reported_at,
-        };
-        let receipt = match report(conn, &ctx, &body)? {
-            Reported::Created(r) | Reported::Existing(r) => r,
-        };
+        let receipt = crm_reports(conn, key, base_url, link_ttl, &body, reported_at)?;
         interactions += 1;
         let answered_at = reported_at + Duration::minutes(rng.gen_range(30..48 * 60));
         if !rng.gen_bool(0.45) || answered_at >= now {
@@ -191,17 +180,9 @@ pub fn load_if_empty(
         "resolution": "resolved",
         "contact": {"language": "he"},
     });
-    let ctx = ReportContext {
-        key,
-        base_url,
-        link_ttl,
-        rules: &rules,
-        message_domain: "localhost",
-        now,
-    };
-    let survey_url = match report(conn, &ctx, &body)? {
-        Reported::Created(r) | Reported::Existing(r) => r.survey_url.unwrap_or_default(),
-    };
+    let survey_url = crm_reports(conn, key, base_url, link_ttl, &body, now)?
+        .survey_url
+        .unwrap_or_default();
     Ok(Some(Demo {
         api_key,
         survey_url,
@@ -209,6 +190,29 @@ pub fn load_if_empty(
         responses,
         employee_answers,
     }))
+}
+
+/// Reports a closed request at `at`, as the city's CRM would, through the same use case.
+fn crm_reports(
+    conn: &mut DbConnection,
+    key: &ServerKey,
+    base_url: &str,
+    link_ttl: Duration,
+    body: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<Receipt, DemoError> {
+    let rules = crate::domain::schedule::SendRules::default();
+    let ctx = ReportContext {
+        key,
+        base_url,
+        link_ttl,
+        rules: &rules,
+        message_domain: "localhost",
+        now: at,
+    };
+    Ok(match report(conn, &ctx, body)? {
+        Reported::Created(r) | Reported::Existing(r) => r,
+    })
 }
 
 /// A comments file's lines, `+|text` (happy) or `-|text`.
@@ -263,7 +267,6 @@ fn employees(
 ) -> Result<usize, DemoError> {
     let comments = moods(EMPLOYEE_COMMENTS);
     let cache = SurveyCache::default();
-    let rules = crate::domain::schedule::SendRules::default();
     let this_month = month_start(local_day(now));
     let mut answered = 0;
     for back in 1..=3u32 {
@@ -283,17 +286,7 @@ fn employees(
                     "resolution": "resolved",
                     "contact": {"language": "he"},
                 });
-                let ctx = ReportContext {
-                    key,
-                    base_url,
-                    link_ttl,
-                    rules: &rules,
-                    message_domain: "localhost",
-                    now: closed_at,
-                };
-                let receipt = match report(conn, &ctx, &body)? {
-                    Reported::Created(r) | Reported::Existing(r) => r,
-                };
+                let receipt = crm_reports(conn, key, base_url, link_ttl, &body, closed_at)?;
                 // About seven in ten employees answer.
                 if !rng.gen_bool(0.7) {
                     continue;

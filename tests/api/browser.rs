@@ -208,7 +208,6 @@ both_backends!(
 /// The campaign's two steps in a browser: tick the units, continue, rate each, send.
 fn an_employee_picks_units_then_rates_them_in_a_real_browser(kind: Kind) {
     use mashov::clock::Clock;
-    use mashov::domain::recipients::{Recipient, RecipientList};
     use mashov::services::campaigns;
     let Some(browser) = Browser::start() else {
         return;
@@ -216,26 +215,9 @@ fn an_employee_picks_units_then_rates_them_in_a_real_browser(kind: Kind) {
     let Some(app) = spawn_app(kind) else { return };
     let mut conn = app.conn();
     let now = app.clock.now();
-    let c = campaigns::create(&mut conn, "סקר שירות פנימי", None, None, now).expect("campaign");
-    let list = RecipientList {
-        recipients: vec![Recipient {
-            email: "dana@city.example".into(),
-            department_code: "hr".into(),
-            language: mashov::domain::language::Language::He,
-        }],
-        duplicates: 0,
-    };
-    campaigns::add_recipients(&mut conn, &c.id, &list, now).expect("add");
-    let settings = &app.state.settings;
-    let ctx = campaigns::LaunchContext {
-        key: &app.state.key,
-        link_ttl: settings.link_ttl,
-        rules: &settings.send_rules,
-        message_domain: "city.example",
-        email: false,
-        now,
-    };
-    campaigns::launch(&mut conn, &ctx, &c.id).expect("launch");
+    let recipients = [("dana@city.example".to_string(), "he")];
+    let (c, _) =
+        crate::campaigns::launch_campaign(&app, "סקר שירות פנימי", &recipients, None, false);
     let (_, link) = campaigns::links(&mut conn, &app.state.key, &app.address, &c.id)
         .expect("links")
         .remove(0);

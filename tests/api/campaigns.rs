@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{count, spawn_app_with, Kind, TestDb};
+use crate::helpers::{count, spawn_app_with, Kind, TestApp, TestDb};
 use crate::process::{mashov, start, Server};
 use crate::smtp::SmtpSink;
 use mashov::clock::Clock;
@@ -464,31 +464,8 @@ fn campaign_invitations_arrive_over_smtp_and_open_the_unit_picker(kind: Kind) {
         return;
     };
     let mut conn = app.conn();
-    let now = app.clock.now();
-    let c = mashov::services::campaigns::create(&mut conn, "סקר רבעוני", None, None, now)
-        .expect("campaign");
-    let list = RecipientList {
-        recipients: ["he", "ar", "en", "ru"]
-            .iter()
-            .map(|l| Recipient {
-                email: format!("staff-{l}@city.example"),
-                department_code: "hr".into(),
-                language: mashov::domain::language::Language::parse(l).expect("language"),
-            })
-            .collect(),
-        duplicates: 0,
-    };
-    mashov::services::campaigns::add_recipients(&mut conn, &c.id, &list, now).expect("add");
-    let settings = &app.state.settings;
-    let ctx = mashov::services::campaigns::LaunchContext {
-        key: &app.state.key,
-        link_ttl: settings.link_ttl,
-        rules: &settings.send_rules,
-        message_domain: "city.example",
-        email: true,
-        now,
-    };
-    let launched = mashov::services::campaigns::launch(&mut conn, &ctx, &c.id).expect("launch");
+    let recipients = ["he", "ar", "en", "ru"].map(|l| (format!("staff-{l}@city.example"), l));
+    let (c, launched) = launch_campaign(&app, "סקר רבעוני", &recipients, None, true);
     assert_eq!((launched.invited, launched.emails), (4, 4));
     let got = sink.wait_for(4);
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -533,29 +510,10 @@ fn a_campaign_closes_itself_after_its_closing_date_and_publishes_its_groups(kind
     };
     let mut conn = app.conn();
     let closes = chrono::NaiveDate::from_ymd_opt(2026, 11, 12).unwrap();
-    let c = mashov::services::campaigns::create(&mut conn, "רבעון", None, Some(closes), start)
-        .expect("campaign");
-    let list = RecipientList {
-        recipients: (0..6)
-            .map(|i| Recipient {
-                email: format!("staff{i}@city.example"),
-                department_code: "hr".into(),
-                language: mashov::domain::language::Language::He,
-            })
-            .collect(),
-        duplicates: 0,
-    };
-    mashov::services::campaigns::add_recipients(&mut conn, &c.id, &list, start).expect("add");
-    let settings = &app.state.settings;
-    let ctx = mashov::services::campaigns::LaunchContext {
-        key: &app.state.key,
-        link_ttl: settings.link_ttl,
-        rules: &settings.send_rules,
-        message_domain: "city.example",
-        email: false,
-        now: start,
-    };
-    mashov::services::campaigns::launch(&mut conn, &ctx, &c.id).expect("launch");
+    let recipients: Vec<(String, &str)> = (0..6)
+        .map(|i| (format!("staff{i}@city.example"), "he"))
+        .collect();
+    let (c, _) = launch_campaign(&app, "רבעון", &recipients, Some(closes), false);
     let links = mashov::services::campaigns::links(&mut conn, &app.state.key, &app.address, &c.id)
         .expect("links");
     let paths: Vec<String> = links
@@ -630,4 +588,45 @@ fn a_campaign_closes_itself_after_its_closing_date_and_publishes_its_groups(kind
     let shown = app.get_api(query).json();
     assert_eq!(shown["responses"], 5, "{shown}");
     assert_eq!(shown["csat"]["n"], 5);
+}
+
+/// Creates a campaign of `recipients` (address, language; all in HR) as of the app's clock and
+/// launches it, emailing them or not.
+pub fn launch_campaign(
+    app: &TestApp,
+    name: &str,
+    recipients: &[(String, &str)],
+    closes: Option<chrono::NaiveDate>,
+    email: bool,
+) -> (
+    mashov::db::campaigns::CampaignRow,
+    mashov::services::campaigns::Launched,
+) {
+    use mashov::services::campaigns;
+    let mut conn = app.conn();
+    let now = app.clock.now();
+    let c = campaigns::create(&mut conn, name, None, closes, now).expect("campaign");
+    let list = RecipientList {
+        recipients: recipients
+            .iter()
+            .map(|(address, lang)| Recipient {
+                email: address.clone(),
+                department_code: "hr".into(),
+                language: mashov::domain::language::Language::parse(lang).expect("language"),
+            })
+            .collect(),
+        duplicates: 0,
+    };
+    campaigns::add_recipients(&mut conn, &c.id, &list, now).expect("add");
+    let settings = &app.state.settings;
+    let ctx = campaigns::LaunchContext {
+        key: &app.state.key,
+        link_ttl: settings.link_ttl,
+        rules: &settings.send_rules,
+        message_domain: "city.example",
+        email,
+        now,
+    };
+    let launched = campaigns::launch(&mut conn, &ctx, &c.id).expect("launch");
+    (c, launched)
 }
