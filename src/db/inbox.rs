@@ -16,6 +16,10 @@ pub struct InboxRow {
     pub sealed: Vec<u8>,
 }
 
+/// How many rows one statement reads or deletes: under every backend's parameter limit, and
+/// at most 4 MiB of sealed rows in memory at once.
+pub const CHUNK: usize = 500;
+
 pub fn insert(conn: &mut DbConnection, row: &InboxRow) -> QueryResult<()> {
     diesel::insert_into(anonymous_inbox::table)
         .values(row)
@@ -31,10 +35,19 @@ pub fn cells(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
         .load(conn)
 }
 
-pub fn load_cell(conn: &mut DbConnection, cohort: &str, month: &str) -> QueryResult<Vec<InboxRow>> {
+/// The ids of one group's rows (small, unlike the rows: those are read a chunk at a time).
+pub fn cell_ids(conn: &mut DbConnection, cohort: &str, month: &str) -> QueryResult<Vec<String>> {
     anonymous_inbox::table
         .filter(anonymous_inbox::cohort.eq(cohort))
         .filter(anonymous_inbox::month.eq(month))
+        .select(anonymous_inbox::id)
+        .load(conn)
+}
+
+/// Rows by id; at most [`CHUNK`] ids at a time.
+pub fn load(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<InboxRow>> {
+    anonymous_inbox::table
+        .filter(anonymous_inbox::id.eq_any(ids))
         .select(InboxRow::as_select())
         .load(conn)
 }
@@ -43,7 +56,7 @@ pub fn load_cell(conn: &mut DbConnection, cohort: &str, month: &str) -> QueryRes
 /// many were there to delete.
 pub fn delete(conn: &mut DbConnection, ids: &[String]) -> QueryResult<usize> {
     let mut deleted = 0;
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(CHUNK) {
         deleted += diesel::delete(anonymous_inbox::table.filter(anonymous_inbox::id.eq_any(chunk)))
             .execute(conn)?;
     }

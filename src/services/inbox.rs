@@ -111,21 +111,22 @@ fn drain_cell(
     month: &str,
 ) -> Result<Drained, DbError> {
     let outcome = db::write_transaction(conn, |conn| {
-        let rows = db::inbox::load_cell(conn, cohort, month)?;
+        let ids = db::inbox::cell_ids(conn, cohort, month)?;
         let mut responses = Vec::new();
-        for row in &rows {
-            match open(key, row) {
-                Some(Submission(each)) => responses.extend(each),
-                // The whole group waits: releasing part of it would change it later.
-                None => {
-                    return Ok(Drained {
-                        unreadable: rows.len(),
-                        ..Drained::default()
-                    })
+        for chunk in ids.chunks(db::inbox::CHUNK) {
+            for row in db::inbox::load(conn, chunk)? {
+                match open(key, &row) {
+                    Some(Submission(each)) => responses.extend(each),
+                    // The whole group waits: releasing part of it would change it later.
+                    None => {
+                        return Ok(Drained {
+                            unreadable: ids.len(),
+                            ..Drained::default()
+                        })
+                    }
                 }
             }
         }
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         if db::inbox::delete(conn, &ids)? != ids.len() {
             return Err(diesel::result::Error::RollbackTransaction);
         }
