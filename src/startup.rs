@@ -39,6 +39,18 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         db::connection::Manager::new(&settings.database_url).map_err(DbError::Migration)?,
     )?;
     let key = settings.server_key()?;
+    {
+        let mut conn = pool.get().map_err(DbError::Pool)?;
+        for (cohort, month) in services::inbox::unreadable_groups(&mut conn, &key.inbox_key())? {
+            tracing::error!(
+                %cohort,
+                %month,
+                "employee answers waiting in the anonymous inbox cannot be opened with this server \
+                 key: they stay sealed until the key they were sealed with (MASHOV_SECRET or the \
+                 key file) is configured again"
+            );
+        }
+    }
     let templates = Templates::load()?;
     Ok(AppState::new(
         pool, writer, settings, key, templates, clock,

@@ -56,6 +56,24 @@ fn open(key: &InboxKey, row: &InboxRow) -> Option<Submission> {
     serde_json::from_slice(&plaintext).ok()
 }
 
+/// The groups waiting in the inbox whose rows this key cannot open, as (cohort, month): one row
+/// of each is tried. `serve` says so at start, so that a changed or lost key is noticed the day
+/// it happens, not when the group completes weeks later.
+pub fn unreadable_groups(
+    conn: &mut DbConnection,
+    key: &InboxKey,
+) -> Result<Vec<(String, String)>, DbError> {
+    let mut unreadable = Vec::new();
+    for (cohort, month) in db::inbox::cells(conn)? {
+        let ids = db::inbox::cell_ids(conn, &cohort, &month)?;
+        let sample = db::inbox::load(conn, &ids[..ids.len().min(1)])?;
+        if sample.iter().any(|row| open(key, row).is_none()) {
+            unreadable.push((cohort, month));
+        }
+    }
+    Ok(unreadable)
+}
+
 /// What a drain did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Drained {

@@ -114,6 +114,18 @@ fn an_acknowledged_employee_answer_survives_kill_9_sealed_and_opens_with_the_key
     let r = agent.get(&format!("{}{path}", restarted.base)).call();
     assert!(matches!(r, Err(ureq::Error::Status(410, _))), "answered");
     restarted.kill_9();
+    let log = || std::fs::read_to_string(db.dir.path().join("server.log")).expect("log");
+    let warning = "cannot be opened with this server key";
+    assert!(!log().contains(warning), "the right key opens it");
+    // Started with another key, serve says at once that the waiting answers cannot be opened.
+    let mut other = command(&db, &["serve"], 0);
+    other.env(
+        "MASHOV_SECRET",
+        mashov::domain::token::ServerKey::generate().encode(),
+    );
+    let mut wrong = spawn_serve(other, &db);
+    wrong.kill_9();
+    assert!(log().contains(warning), "{}", log());
     let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
     assert_eq!(
         count(&mut conn, "SELECT COUNT(*) AS n FROM anonymous_inbox"),
