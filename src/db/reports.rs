@@ -139,21 +139,25 @@ where
     T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
 {
     match conn {
-        DbConnection::Postgres(c) => {
-            let mut q = diesel::sql_query(numbered(sql)).into_boxed::<diesel::pg::Pg>();
-            for b in binds {
-                q = q.bind::<Text, _>(b.clone());
-            }
-            q.load(c)
-        }
-        DbConnection::Sqlite(c) => {
-            let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-            for b in binds {
-                q = q.bind::<Text, _>(b.clone());
-            }
-            q.load(c)
-        }
+        DbConnection::Postgres(c) => text_bound(numbered(sql), binds).load(c),
+        DbConnection::Sqlite(c) => text_bound(sql.to_string(), binds).load(c),
     }
+}
+
+/// `sql` with every value bound as text, for one backend.
+fn text_bound<DB>(
+    sql: String,
+    binds: &[String],
+) -> diesel::query_builder::BoxedSqlQuery<'static, DB, diesel::query_builder::SqlQuery>
+where
+    DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<Text>,
+    String: diesel::serialize::ToSql<Text, DB>,
+{
+    binds
+        .iter()
+        .fold(diesel::sql_query(sql).into_boxed::<DB>(), |q, b| {
+            q.bind::<Text, _>(b.clone())
+        })
 }
 
 /// What a group of responses counts, named as the tallies' columns: the live queries and the
@@ -185,12 +189,7 @@ fn live_response_tallies(
         .filter(|r| r.responses > 0)
         .map(|r| {
             (
-                GroupKey {
-                    service: r.k_service,
-                    channel: r.k_channel,
-                    day: r.k_day,
-                    cohort: r.k_cohort,
-                },
+                key_of(r.k_service, r.k_channel, r.k_day, r.k_cohort),
                 Tally {
                     responses: r.responses,
                     overall_n: r.overall_n,
@@ -230,12 +229,7 @@ fn live_invitation_tallies(
         .filter(|r| r.invitations > 0)
         .map(|r| {
             (
-                GroupKey {
-                    service: r.k_service,
-                    channel: r.k_channel,
-                    day: r.k_day,
-                    cohort: r.k_cohort,
-                },
+                key_of(r.k_service, r.k_channel, r.k_day, r.k_cohort),
                 Tally {
                     invitations: r.invitations,
                     invitations_answered: r.answered,
@@ -622,20 +616,8 @@ pub fn rolled_through(conn: &mut DbConnection, table: &str) -> QueryResult<Strin
 /// Runs a statement written with `?` placeholders, all bound as text, on either backend.
 fn execute_text_bound(conn: &mut DbConnection, sql: &str, binds: &[String]) -> QueryResult<usize> {
     match conn {
-        DbConnection::Postgres(c) => {
-            let mut q = diesel::sql_query(numbered(sql)).into_boxed::<diesel::pg::Pg>();
-            for b in binds {
-                q = q.bind::<Text, _>(b.clone());
-            }
-            q.execute(c)
-        }
-        DbConnection::Sqlite(c) => {
-            let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-            for b in binds {
-                q = q.bind::<Text, _>(b.clone());
-            }
-            q.execute(c)
-        }
+        DbConnection::Postgres(c) => text_bound(numbered(sql), binds).execute(c),
+        DbConnection::Sqlite(c) => text_bound(sql.to_string(), binds).execute(c),
     }
 }
 

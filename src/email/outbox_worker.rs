@@ -27,6 +27,16 @@ enum Plan {
     Fail(String),
 }
 
+impl Plan {
+    /// A message that could be built is sent; one that could not fails with the reason.
+    fn from_built(built: Result<lettre::Message, String>) -> Plan {
+        match built {
+            Ok(m) => Plan::Send(Box::new(m)),
+            Err(e) => Plan::Fail(e),
+        }
+    }
+}
+
 /// What happened to it.
 enum Outcome {
     Sent,
@@ -146,10 +156,7 @@ fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTim
                 Some(&message::unsubscribe_url(state, invitation_id)),
             )
         });
-    match built {
-        Ok(m) => Plan::Send(Box::new(m)),
-        Err(e) => Plan::Fail(e.to_string()),
-    }
+    Plan::from_built(built.map_err(|e| e.to_string()))
 }
 
 /// A campaign invitation: its recipient is named in the payload; a closed campaign deleted the
@@ -182,10 +189,7 @@ fn plan_campaign(
     let built = message::render_campaign(state, &recipient, &campaign)
         .map_err(MessageError::from)
         .and_then(|r| message::build(state, row, r, None));
-    match built {
-        Ok(m) => Plan::Send(Box::new(m)),
-        Err(e) => Plan::Fail(e.to_string()),
-    }
+    Plan::from_built(built.map_err(|e| e.to_string()))
 }
 
 /// A weekly digest: gathered and drawn when it is sent, from the same reports as the API.
@@ -235,10 +239,7 @@ fn plan_digest(
                 r,
             )
         });
-    match built {
-        Ok(m) => Plan::Send(Box::new(m)),
-        Err(e) => Plan::Fail(e),
-    }
+    Plan::from_built(built)
 }
 
 /// The next attempt: 36–54 s after the first failure, doubling up to an hour, each ±20%.
