@@ -176,7 +176,8 @@ fn an_invitation_arrives_once_in_each_language_with_both_parts_and_working_links
     }
     let mut conn = app.conn();
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 0);
-    assert_eq!(outbox(&app, "kind = 'invitation' AND status = 'sent'"), 4);
+    // The worker records a batch as sent after delivering all of it.
+    wait_until(&app, "kind = 'invitation' AND status = 'sent'", 4);
     assert_eq!(outbox(&app, "kind = 'reminder' AND status = 'pending'"), 4);
     // No survey link is kept in the outbox.
     let token = urls[0].rsplit('/').next().expect("token");
