@@ -9,6 +9,7 @@ use std::ops::RangeInclusive;
 use serde::{Deserialize, Serialize};
 
 use super::language::Language;
+use super::sealed::ANSWERS_BUDGET;
 
 /// A text in every language mashov speaks.
 pub type Localized = BTreeMap<Language, String>;
@@ -77,6 +78,10 @@ impl Question {
 
 const DEFAULT_TEXT_MAX: usize = 2000;
 
+/// A serialised answer row without its value: `{"response_id":"<36>","question_id":"<≤40>",
+/// "int_value":-2147483648,"text_value":null}` is 109 bytes.
+const ANSWER_ROW_OVERHEAD: usize = 160;
+
 /// A questionnaire as stored in `surveys.definition`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurveyDefinition {
@@ -136,7 +141,46 @@ impl SurveyDefinition {
                 return Err(format!("question {:?} cannot have options", q.id));
             }
         }
+        if self.audience == "employee" && self.max_answer_bytes() > ANSWERS_BUDGET {
+            return Err(format!(
+                "employees' answers to this survey could take {} bytes, more than the {} that \
+                 every sealed answer holds: shorten its texts' max_length",
+                self.max_answer_bytes(),
+                ANSWERS_BUDGET
+            ));
+        }
         Ok(())
+    }
+
+    /// An upper bound on the bytes one response's answers take once serialised as JSON rows
+    /// for sealing. Why a bound: an employee's answer is sealed at one fixed size (see
+    /// `domain::sealed`), so no valid answer may be longer than that size.
+    ///
+    /// Each answer's fixed fields (its response's id, a question id of at most 40 bytes, the
+    /// field names) fit in [`ANSWER_ROW_OVERHEAD`]; a text's characters take at most 4 bytes each
+    /// in UTF-8, and the few that JSON escapes (quote, backslash, tab, new line; other control
+    /// characters are dropped) take 2; a choice's values are the definition's own, escaped at
+    /// most 6 bytes to the byte, a comma between several.
+    pub fn max_answer_bytes(&self) -> usize {
+        self.questions
+            .iter()
+            .map(|q| {
+                let value = match q.kind {
+                    QuestionType::Text => 4 * q.max_text(),
+                    QuestionType::SingleChoice => q
+                        .options
+                        .iter()
+                        .map(|o| 6 * o.value.len())
+                        .max()
+                        .unwrap_or(0),
+                    QuestionType::MultiChoice => {
+                        q.options.iter().map(|o| 6 * o.value.len() + 1).sum()
+                    }
+                    _ => 0,
+                };
+                ANSWER_ROW_OVERHEAD + value
+            })
+            .sum()
     }
 }
 
@@ -291,6 +335,23 @@ mod tests {
 
     fn def() -> SurveyDefinition {
         SurveyDefinition::from_json(RESIDENT_DEFAULT).expect("the default survey is valid")
+    }
+
+    #[test]
+    fn an_employee_survey_whose_answers_could_not_be_sealed_at_one_size_is_refused() {
+        let def = SurveyDefinition::from_json(EMPLOYEE_DEFAULT).expect("valid");
+        assert!(def.max_answer_bytes() <= ANSWERS_BUDGET);
+        let mut long = def.clone();
+        for q in &mut long.questions {
+            if q.kind == QuestionType::Text {
+                q.max_length = Some(ANSWERS_BUDGET / 4);
+            }
+        }
+        let err = SurveyDefinition::from_json(&long.to_json()).expect_err("too long to seal");
+        assert!(err.contains("max_length"), "{err}");
+        // Residents' answers are not sealed: the same texts are fine for them.
+        long.audience = "resident".into();
+        assert!(SurveyDefinition::from_json(&long.to_json()).is_ok());
     }
 
     #[test]

@@ -149,8 +149,8 @@ pub fn open(
 pub struct PreparedCampaign {
     recipient_id: String,
     language: Language,
-    /// Every unit's answers, sealed together until the campaign closes.
-    sealed: InboxRow,
+    /// Every unit's answers, sealed (a row each) until the campaign closes.
+    sealed: Vec<InboxRow>,
 }
 
 /// Checks a submitted form; reads only.
@@ -198,7 +198,7 @@ pub fn prepare(
     Ok(PreparedCampaign {
         recipient_id: open.recipient_id,
         language: open.language,
-        sealed: super::inbox::seal(inbox, &cohort, &month, responses),
+        sealed: super::inbox::seal(inbox, &cohort, &month, responses).map_err(SurveyError::from)?,
     })
 }
 
@@ -216,7 +216,9 @@ pub fn store(
         if db::campaigns::mark_answered(conn, &prepared.recipient_id, now.naive_utc())? == 0 {
             return Ok(false);
         }
-        db::inbox::insert(conn, &prepared.sealed)?;
+        for row in &prepared.sealed {
+            db::inbox::insert(conn, row)?;
+        }
         Ok::<_, diesel::result::Error>(true)
     })?;
     if stored {

@@ -3,8 +3,8 @@
 //!
 //! Why: whatever is written together with an invitation's "answered" flag can be paired with
 //! it by someone who reads the database (on PostgreSQL both rows carry the same transaction id,
-//! and rows are laid out in the order they arrive). So at submission only a sealed, fixed-size
-//! blob is written; when the group freezes (its month is over, or its campaign closed) its
+//! and rows are laid out in the order they arrive). So at submission only sealed blobs are
+//! written, one per unit rated, each exactly `sealed::SEALED_LEN` bytes whatever was answered; when the group freezes (its month is over, or its campaign closed) its
 //! answers are opened and inserted in one transaction, in shuffled order, with fresh ids. In
 //! `responses` they then share one transaction id and an order that says nothing. A group is
 //! shown in reports only once frozen anyway, so nobody waits longer for a figure.
@@ -17,11 +17,12 @@ use crate::db::inbox::InboxRow;
 use crate::db::responses::{AnswerRow, ResponseRow};
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::period::{local_day, parse_day};
-use crate::domain::sealed::InboxKey;
+use crate::domain::sealed::{InboxKey, TooLong};
 
 use super::reports::frozen;
 
-/// One submission: an answer per unit rated (one for a ticket, one or more for a campaign).
+/// What one sealed row holds: one response (one unit rated) since every row has one size.
+/// A list, because rows sealed before that held a whole submission; those open the same way.
 #[derive(Serialize, Deserialize)]
 struct Submission(Vec<(ResponseRow, Vec<AnswerRow>)>);
 
@@ -30,23 +31,31 @@ fn context(id: &str, cohort: &str, month: &str) -> String {
     format!("{id}\n{cohort}\n{month}")
 }
 
-/// Seals one submission for the group (`cohort`, `month`: the month's first day).
+/// Seals one submission for the group (`cohort`, `month`: the month's first day): a row per
+/// response, so that a submission rating seven units with long comments is seven rows of the
+/// same size as anyone's one short rating. What a database reader still sees is how many units
+/// an employee rated, never which or how.
 pub fn seal(
     key: &InboxKey,
     cohort: &str,
     month: &str,
     responses: Vec<(ResponseRow, Vec<AnswerRow>)>,
-) -> InboxRow {
-    let id = uuid::Uuid::new_v4().to_string();
-    // Plain strings, numbers and options: serialising them cannot fail.
-    let plaintext = serde_json::to_vec(&Submission(responses))
-        .unwrap_or_else(|_| unreachable!("a submission always serialises"));
-    InboxRow {
-        sealed: key.seal(&context(&id, cohort, month), &plaintext),
-        id,
-        cohort: cohort.to_string(),
-        month: month.to_string(),
-    }
+) -> Result<Vec<InboxRow>, TooLong> {
+    responses
+        .into_iter()
+        .map(|response| {
+            let id = uuid::Uuid::new_v4().to_string();
+            // Plain strings, numbers and options: serialising them cannot fail.
+            let plaintext = serde_json::to_vec(&Submission(vec![response]))
+                .unwrap_or_else(|_| unreachable!("a submission always serialises"));
+            Ok(InboxRow {
+                sealed: key.seal(&context(&id, cohort, month), &plaintext)?,
+                id,
+                cohort: cohort.to_string(),
+                month: month.to_string(),
+            })
+        })
+        .collect()
 }
 
 fn open(key: &InboxKey, row: &InboxRow) -> Option<Submission> {
@@ -170,5 +179,63 @@ fn drain_cell(
         Ok(d) => Ok(d),
         Err(diesel::result::Error::RollbackTransaction) => Ok(Drained::default()),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::responses::AnswerRow;
+    use crate::domain::sealed::SEALED_LEN;
+    use crate::domain::survey::{parse_answers, SurveyDefinition, EMPLOYEE_DEFAULT};
+
+    /// The longest answer the internal survey accepts, on the longest service code, in the
+    /// longest cohort name: it still seals at the one size.
+    #[test]
+    fn the_longest_valid_employee_answer_seals_at_the_one_size() {
+        let def = SurveyDefinition::from_json(EMPLOYEE_DEFAULT).expect("valid");
+        let key = InboxKey::new([3; 32]);
+        for comment in [
+            "😀".repeat(2000),
+            "\"\\\n".repeat(666),
+            "ש".repeat(2000),
+            String::new(),
+        ] {
+            let form: Vec<(String, String)> = [
+                ("overall", "5"),
+                ("effort", "7"),
+                ("timeliness", "1"),
+                ("comment", comment.as_str()),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            let answers = parse_answers(&def, &form).expect("valid answers");
+            let (response, rows) = super::super::responses::anonymous_response(
+                &uuid::Uuid::new_v4().to_string(),
+                &"x".repeat(64),
+                &answers,
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("day"),
+                "campaign:abcdefghijkl",
+            );
+            let sealed = seal(
+                &key,
+                "campaign:abcdefghijkl",
+                "2026-12-01",
+                vec![(response, rows)],
+            )
+            .expect("fits");
+            assert_eq!(sealed.len(), 1);
+            assert_eq!(sealed[0].sealed.len(), SEALED_LEN);
+            let Some(Submission(opened)) = open(&key, &sealed[0]) else {
+                panic!("opens");
+            };
+            let texts: Vec<&AnswerRow> = opened[0]
+                .1
+                .iter()
+                .filter(|a| a.text_value.is_some())
+                .collect();
+            assert_eq!(texts.len(), usize::from(!comment.is_empty()));
+        }
     }
 }

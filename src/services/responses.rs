@@ -18,7 +18,7 @@ use super::surveys::SurveyCache;
 use crate::db::followups::FollowupRow;
 use crate::db::inbox::InboxRow;
 use crate::domain::followup::FollowupPolicy;
-use crate::domain::sealed::InboxKey;
+use crate::domain::sealed::{InboxKey, TooLong};
 
 /// The cohort of answers given after internal tickets (campaigns' are `campaign:ID`).
 pub const TICKETS: &str = "tickets";
@@ -41,6 +41,10 @@ pub enum SurveyError {
         open: Box<OpenSurvey>,
         problems: AnswerProblems,
     },
+    /// Cannot happen for a survey that passed its checks; refused rather than sealed at a
+    /// length that would tell it apart.
+    #[error(transparent)]
+    Unsealable(#[from] TooLong),
     #[error(transparent)]
     Db(DbError),
 }
@@ -108,7 +112,7 @@ enum Record {
         followup: Option<FollowupRow>,
     },
     /// An employee's, sealed until its group is complete (see `services::inbox`).
-    Employee(InboxRow),
+    Employee(Vec<InboxRow>),
 }
 
 /// Checks a submitted form against its survey; reads only, so it can run where reads are cheap
@@ -147,7 +151,7 @@ pub fn prepare(
             TICKETS,
             &month,
             vec![(response, rows)],
-        ))
+        )?)
     } else {
         let mut response = response_row(&open.survey_id, &inv.service_code, &answers, now);
         response.invitation_id = Some(inv.invitation_id.clone());
@@ -258,7 +262,9 @@ pub fn store(
             {
                 return Ok(false);
             }
-            db::inbox::insert(conn, sealed)?;
+            for row in sealed {
+                db::inbox::insert(conn, row)?;
+            }
             Ok::<_, diesel::result::Error>(true)
         }),
         // One statement, one round trip: round trips are what answers cost on PostgreSQL.

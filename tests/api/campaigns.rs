@@ -268,10 +268,10 @@ fn a_campaign_runs_from_its_file_to_closed_and_keeps_only_counts(kind: Kind) {
     }
     // Six answers about payroll, but the campaign is open: nothing is shown yet.
     assert_eq!(summary(&server, &key, "hr.payslip")["withheld"], true);
-    // Until the campaign closes, each employee's answers wait sealed, one row per employee.
+    // Until the campaign closes, each employee's answers wait sealed, one row per unit rated.
     let waiting =
         format!("SELECT COUNT(*) AS n FROM anonymous_inbox WHERE cohort = 'campaign:{id}'");
-    assert_eq!(sql_count(&db, &waiting), 6);
+    assert_eq!(sql_count(&db, &waiting), 7);
     assert_eq!(
         sql_count(
             &db,

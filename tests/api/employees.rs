@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{count, spawn_app_with, Kind, TestApp};
+use crate::helpers::{count, spawn_app_with, Clock, Kind, TestApp};
 use mashov::db::inbox::InboxRow;
 use mashov::db::responses::{AnswerRow, ResponseRow};
 use mashov::db::schema::{anonymous_inbox, answers, invitations, responses};
@@ -17,6 +17,7 @@ both_backends!(
     an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_the_employee,
     a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum,
     sealed_answers_survive_a_wrong_key_and_tampering_and_move_exactly_once,
+    every_sealed_answer_has_one_size_whatever_was_answered,
 );
 
 fn path_of(app: &TestApp, r: &crate::helpers::Resp) -> String {
@@ -89,7 +90,7 @@ fn an_internal_ticket_gets_the_internal_survey_and_its_answer_keeps_nothing_of_t
         ("tickets", "2026-10-01")
     );
     let sealed = &waiting[0].sealed;
-    assert_eq!(sealed.len(), 24 + mashov::domain::sealed::PAD_TO + 16);
+    assert_eq!(sealed.len(), mashov::domain::sealed::SEALED_LEN);
     for needle in ["slow", "late", "overall", "timeliness", "hr.payslip"] {
         assert!(
             !sealed.windows(needle.len()).any(|w| w == needle.as_bytes()),
@@ -300,6 +301,83 @@ const GROUPS: &[(&str, &str, &str, usize)] = &[
     ("G6", "hr.recruiting", "2026-10", 5),
     ("G5", "hr.payslip", "2026-11", 7),
 ];
+
+/// The attack: pair inbox rows with the answered flags written in the same transaction (one
+/// `xmin` on PostgreSQL, polling on SQLite), then, once the group is published, tell whose
+/// answer is whose by its length. Every sealed row must therefore have one size: two employees
+/// rate every unit with 2,000-character comments (Hebrew, emoji), a third clicks one rating.
+fn every_sealed_answer_has_one_size_whatever_was_answered(kind: Kind) {
+    const UNITS: [&str; 5] = [
+        "hr.payslip",
+        "hr.recruiting",
+        "it.helpdesk",
+        "procurement.orders",
+        "legal.contracts",
+    ];
+    let start = Utc.with_ymd_and_hms(2026, 11, 10, 9, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |_| {}) else {
+        return;
+    };
+    let recipients: Vec<(String, &str)> = (0..3)
+        .map(|i| (format!("staff{i}@city.example"), "he"))
+        .collect();
+    let (c, _) = crate::campaigns::launch_campaign(&app, "שקט", &recipients, None, false);
+    let mut conn = app.conn();
+    let links = mashov::services::campaigns::links(&mut conn, &app.state.key, &app.address, &c.id)
+        .expect("links");
+    let paths: Vec<String> = links
+        .iter()
+        .map(|(_, url)| url.strip_prefix(&app.address).expect("own").to_string())
+        .collect();
+    let hebrew = "ש".repeat(2000);
+    let emoji = "😀".repeat(2000);
+    for (path, comment) in paths.iter().zip([&hebrew, &emoji]) {
+        let mut form: Vec<(String, String)> = Vec::new();
+        for unit in UNITS {
+            form.push(("units".into(), unit.into()));
+            for (q, v) in [("overall", "3"), ("effort", "5"), ("timeliness", "4")] {
+                form.push((format!("{unit}.{q}"), v.into()));
+            }
+            form.push((format!("{unit}.comment"), comment.clone()));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = app.post_form(path, &pairs);
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    let r = app.post_form(
+        &paths[2],
+        &[("units", "hr.payslip"), ("hr.payslip.overall", "5")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    let waiting: Vec<InboxRow> = anonymous_inbox::table
+        .select(InboxRow::as_select())
+        .load(&mut *conn)
+        .expect("inbox");
+    assert_eq!(waiting.len(), 2 * UNITS.len() + 1, "a row per unit rated");
+    let lengths: BTreeSet<usize> = waiting.iter().map(|r| r.sealed.len()).collect();
+    assert_eq!(
+        lengths,
+        BTreeSet::from([mashov::domain::sealed::SEALED_LEN]),
+        "one size for every sealed row"
+    );
+
+    // Closed, the campaign publishes every comment whole.
+    let inbox = app.state.key.inbox_key();
+    let (_, drained) =
+        mashov::services::campaigns::close(&mut conn, &c.id, &inbox, app.clock.now())
+            .expect("close");
+    assert_eq!(drained.answers, 2 * UNITS.len() + 1);
+    let texts: Vec<Option<String>> = answers::table
+        .filter(answers::question_id.eq("comment"))
+        .select(answers::text_value)
+        .load(&mut *conn)
+        .expect("comments");
+    for comment in [&hebrew, &emoji] {
+        let whole = texts.iter().filter(|t| t.as_ref() == Some(comment)).count();
+        assert_eq!(whole, UNITS.len());
+    }
+}
 
 fn department_of(unit: &str) -> &str {
     unit.split('.').next().unwrap_or_default()

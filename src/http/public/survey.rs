@@ -12,8 +12,10 @@ use crate::services::campaign_survey::{self, CampaignAnswerError};
 use crate::services::responses::{self, Closed, SurveyError};
 use crate::state::{read, write, AppState};
 
-/// Largest form body read; a 2,000-character comment in any script fits well within it.
-const MAX_FORM: usize = 64 * 1024;
+/// Largest form body read. A campaign form rates several units, each with a 2,000-character
+/// comment that the browser percent-encodes at up to 12 bytes a character (an emoji): 20 units
+/// come to about 480 KB. (64 KiB refused five units with long comments.)
+const MAX_FORM: usize = 512 * 1024;
 
 /// Routes `/s/{token}`: `GET` and `HEAD` show (link checkers and previews use `HEAD`; neither
 /// changes anything), `POST` submits.
@@ -213,6 +215,10 @@ fn error_page(state: &AppState, error: SurveyError, submitting: bool) -> HttpRes
             StatusCode::UNPROCESSABLE_ENTITY,
             survey_page_with_errors(state, &open, &[], &Vec::new()),
         ),
+        SurveyError::Unsealable(e) => {
+            tracing::error!(error = %e, "an employee's answer could not be sealed");
+            error_status(state, StatusCode::INTERNAL_SERVER_ERROR, "error.body")
+        }
         SurveyError::Db(e) => {
             tracing::error!(error = %e, "survey request failed");
             error_status(state, StatusCode::SERVICE_UNAVAILABLE, "error.body")
