@@ -110,52 +110,99 @@ fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) -> Option<Vec<Job>>
     Some(batch)
 }
 
-fn run(manager: Manager, mut conn: DbConnection, rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) {
+fn run(manager: Manager, conn: DbConnection, rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) {
+    let mut conn = Some(conn);
     let mut checked = std::time::Instant::now();
-    while let Some(mut batch) = next_batch(rx, limit) {
+    while let Some(batch) = next_batch(rx, limit) {
         // A connection the database dropped (a restart, a killed backend) is replaced within a
         // second, instead of failing every write after it.
         if checked.elapsed() > std::time::Duration::from_secs(1) {
             checked = std::time::Instant::now();
-            if !super::connection::is_alive(&mut conn) {
-                match open(&manager) {
-                    Ok(fresh) => conn = fresh,
-                    Err(e) => tracing::error!(error = %e, "cannot reconnect the writer"),
+            if !conn.as_mut().is_some_and(super::connection::is_alive) {
+                conn = None;
+            }
+        }
+        if conn.is_none() {
+            match open(&manager) {
+                Ok(fresh) => conn = Some(fresh),
+                Err(e) => tracing::error!(error = %e, "cannot reconnect the writer"),
+            }
+        }
+        // Without a connection the batch's jobs are dropped unrun: their callers hear that the
+        // work was cancelled, never that it was saved.
+        let Some(c) = conn.as_mut() else { continue };
+        if run_batch(c, batch) == After::Reconnect {
+            // The connection may be inside a transaction that a panic left open (diesel then
+            // counts one level too many, and the next "commit" only releases a savepoint): it is
+            // closed, which rolls that transaction back, and the next batch gets a fresh one.
+            conn = None;
+        }
+    }
+}
+
+/// What the writer's connection is fit for after a batch.
+#[derive(Debug, PartialEq, Eq)]
+enum After {
+    /// Committed: go on with it.
+    Keep,
+    /// A job panicked or the commit failed: its state is unknown, open a new one.
+    Reconnect,
+}
+
+/// Runs one batch and tells each caller how it ended. After a panic nothing of the batch is
+/// acknowledged: the jobs already run hear an error, the rest are dropped (cancelled).
+fn run_batch(conn: &mut DbConnection, mut batch: Vec<Job>) -> After {
+    if batch.len() == 1 {
+        // Alone: the job's own transaction is its commit; a batch around it would only add a
+        // savepoint and its release.
+        if let Some(job) = batch.pop() {
+            match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+                Ok(finish) => finish(None),
+                Err(_) => {
+                    tracing::error!("a write job panicked; its caller was told it failed");
+                    return After::Reconnect;
                 }
             }
         }
-        if batch.len() == 1 {
-            // Alone: the job's own transaction is its commit; a batch around it would only add
-            // a savepoint and its release.
-            if let Some(job) = batch.pop() {
-                if let Ok(finish) = catch_unwind(AssertUnwindSafe(|| job(&mut conn))) {
-                    finish(None);
+        return After::Keep;
+    }
+    let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
+    let mut panicked = false;
+    let committed = write_transaction(conn, |conn| {
+        for job in batch {
+            // Each job opens its own savepoint (its services call `write_transaction`), so a
+            // job that fails backs out alone.
+            match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+                Ok(finish) => finishers.push(finish),
+                Err(_) => {
+                    panicked = true;
+                    return Err(diesel::result::Error::RollbackTransaction);
                 }
             }
-            continue;
         }
-        let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
-        let committed = write_transaction(&mut conn, |conn| {
-            for job in batch {
-                // Each job opens its own savepoint (its services call `write_transaction`).
-                // A panicking job loses its own answer (its caller sees a cancelled job); the
-                // batch's other jobs go on.
-                if let Ok(finish) = catch_unwind(AssertUnwindSafe(|| job(conn))) {
-                    finishers.push(finish);
-                }
-            }
-            Ok::<_, diesel::result::Error>(())
-        });
-        let error = committed.err().map(|e| e.to_string());
-        if let Some(e) = &error {
-            tracing::error!(error = %e, jobs = finishers.len(), "group commit failed");
-            // Start the next batch on a clean connection.
-            if let Ok(fresh) = open(&manager) {
-                conn = fresh;
-            }
-        }
+        Ok::<_, diesel::result::Error>(())
+    });
+    if panicked {
+        tracing::error!(
+            jobs = finishers.len() + 1,
+            "a write job panicked: its batch was rolled back and every caller told it failed"
+        );
         for finish in finishers {
-            finish(error.as_deref());
+            finish(Some("the batch was rolled back after a write job panicked"));
         }
+        return After::Reconnect;
+    }
+    let error = committed.err().map(|e| e.to_string());
+    if let Some(e) = &error {
+        tracing::error!(error = %e, jobs = finishers.len(), "group commit failed");
+    }
+    for finish in finishers {
+        finish(error.as_deref());
+    }
+    // After a failed commit, start the next batch on a clean connection.
+    if error.is_some() {
+        After::Reconnect
+    } else {
+        After::Keep
     }
 }

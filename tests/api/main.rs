@@ -19,3 +19,4 @@ mod reports;
 mod schema;
 mod smtp;
 mod survey;
+mod writer;
