@@ -271,7 +271,7 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
     })?;
     let base_url = state.settings.base_url.clone();
     if demo {
-        let mut conn = state.pool.get().map_err(|e| fail(1, e))?;
+        let mut conn = state.db.connection().map_err(|e| fail(1, e))?;
         let loaded = services::demo::load_if_empty(
             &mut conn,
             &state.key,

@@ -8,7 +8,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
-use crate::db::{self, DbError};
+use crate::db::{Db, DbError};
 use crate::http;
 use crate::services;
 use crate::state::AppState;
@@ -28,19 +28,12 @@ pub enum StartupError {
 
 /// Connects, migrates, loads the key and the templates.
 pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
-    // Requests read on their worker thread's own connection and write through the writer; the
-    // pool serves health checks, the CLI's and the tests' direct use.
-    let pool = db::connection::build_pool(&settings.database_url, 4)?;
-    {
-        let mut conn = pool.get().map_err(DbError::Pool)?;
-        services::setup::migrate(&mut conn, clock.now())?;
-    }
-    let writer = db::writer::Writer::start(
-        db::connection::Manager::new(&settings.database_url).map_err(DbError::Migration)?,
-    )?;
+    let db = Db::start(&settings.database_url)?;
+    // Before anything is served: the schema, then the key's check against waiting answers.
+    let mut conn = db.connection()?;
+    services::setup::migrate(&mut conn, clock.now())?;
     let key = settings.server_key()?;
     {
-        let mut conn = pool.get().map_err(DbError::Pool)?;
         for (cohort, month) in services::inbox::unreadable_groups(&mut conn, &key.inbox_key())? {
             tracing::error!(
                 %cohort,
@@ -51,10 +44,9 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
             );
         }
     }
+    drop(conn);
     let templates = Templates::load()?;
-    Ok(AppState::new(
-        pool, writer, settings, key, templates, clock,
-    )?)
+    Ok(AppState::new(db, settings, key, templates, clock))
 }
 
 /// Starts serving on an already bound listener (port 0 in tests). Must run inside an actix
@@ -63,9 +55,12 @@ pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result
     start_delivery(&state);
     let housekeeper = state.clone();
     actix_web::rt::spawn(async move { housekeeping(housekeeper).await });
+    // Shared by every worker: a page rendered once serves them all.
+    let pages = web::Data::new(http::public::pages::PageCache::default());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(pages.clone())
             .wrap(http::security_headers())
             .wrap_fn(http::access_log)
             .configure(http::configure)
@@ -113,25 +108,29 @@ fn start_delivery(state: &web::Data<AppState>) {
     });
 }
 
+#[derive(Debug, thiserror::Error)]
+enum HousekeepingError {
+    #[error("closing due campaigns: {0}")]
+    Campaigns(#[from] services::campaigns::CampaignError),
+    #[error("draining the inbox: {0}")]
+    Db(#[from] DbError),
+}
+
 /// Every `housekeeping_poll` (ten minutes): closes the campaigns past their closing date, then
 /// moves the employee groups that have become complete out of the anonymous inbox, so that
 /// sealed answers do not wait for the next report to be asked for. Reports drain too; of racing
 /// drains (or closes) only one acts.
 async fn housekeeping(state: web::Data<AppState>) {
     loop {
-        let st = state.clone();
-        let done = web::block(move || {
-            let mut conn = st.pool.get().map_err(|e| e.to_string())?;
-            let (key, now) = (st.key.inbox_key(), st.clock.now());
-            let closed =
-                services::campaigns::close_due(&mut conn, &key, now).map_err(|e| e.to_string())?;
-            let drained =
-                services::inbox::drain_frozen(&mut conn, &key, now).map_err(|e| e.to_string())?;
-            Ok::<_, String>((closed, drained))
-        })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
+        let (key, now) = (state.key.inbox_key(), state.clock.now());
+        let done = state
+            .db
+            .write(move |conn| {
+                let closed = services::campaigns::close_due(conn, &key, now)?;
+                let drained = services::inbox::drain_frozen(conn, &key, now)?;
+                Ok::<_, HousekeepingError>((closed, drained))
+            })
+            .await;
         match done {
             Ok((closed, drained)) => {
                 for (id, c) in closed {
@@ -163,10 +162,10 @@ async fn digest_scheduler(state: web::Data<AppState>) {
         let now = state.clock.now();
         if let Some(week) = state.settings.digest_schedule.due_week(now) {
             let domain = state.settings.mail_from.email.domain().to_string();
-            let queued = crate::state::write(&state, move |conn, _| {
-                crate::services::digest::enqueue_week(conn, week, now, &domain)
-            })
-            .await;
+            let queued = state
+                .db
+                .write(move |conn| crate::services::digest::enqueue_week(conn, week, now, &domain))
+                .await;
             match queued {
                 Ok((n, _)) if n > 0 => {
                     tracing::info!(week = %week, queued = n, "weekly digests queued")

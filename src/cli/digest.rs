@@ -121,11 +121,11 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                 .map_err(|e| fail(1, e))?
                 .ok_or_else(|| fail(1, format!("{recipient} is not a digest recipient")))?;
             let templates = Templates::load().map_err(|e| fail(1, e))?;
+            let inbox = settings.server_key().map_err(|e| fail(2, e))?.inbox_key();
+            crate::services::reports::refresh(&mut conn, &inbox, now).map_err(|e| fail(1, e))?;
             let ctx = ReportContext {
                 min_group_size: settings.min_group_size,
                 now,
-                // The digest is about residents only.
-                inbox: None,
             };
             let data = digest::gather(
                 &mut conn,

@@ -94,8 +94,9 @@ pub fn run(settings: &Settings, command: ExportCommand) -> Result<(), Failure> {
     let ctx = ReportContext {
         min_group_size: settings.min_group_size,
         now: SystemClock.now(),
-        inbox: Some(key.inbox_key()),
     };
+    crate::services::reports::refresh(&mut conn, &key.inbox_key(), ctx.now)
+        .map_err(|e| fail(1, e))?;
     let plan = export::plan(&mut conn, &templates, &ctx, &params).map_err(query_failure)?;
     if matches!(format, Format::Xlsx) && plan.expected > XLSX_MAX_ROWS {
         return Err(fail(

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod digest;
 pub mod export;
 pub mod followups;
+pub mod handle;
 pub mod inbox;
 pub mod interactions;
 pub mod migrations;
@@ -19,3 +20,4 @@ pub mod surveys;
 pub mod writer;
 
 pub use connection::{write_transaction, Backend, DbConnection, DbError, DbPool, PooledConn};
+pub use handle::Db;

@@ -1,6 +1,7 @@
 //! Pure types and rules: no actix, no diesel, no I/O. Everything past an HTTP handler or a CLI
 //! parser holds these checked types, never raw strings.
 
+pub mod anonymity;
 pub mod catalog;
 pub mod csv_file;
 pub mod followup;

@@ -12,7 +12,7 @@ use super::message::{self, MessageError};
 use super::transport::Mailer;
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::{self, DbConnection, DbError};
-use crate::state::{read, write, AppState};
+use crate::state::AppState;
 
 /// Emails claimed at once; also how many are in flight.
 const BATCH: i64 = 200;
@@ -68,25 +68,39 @@ pub async fn deliver_batch(
 ) -> Result<usize, DbError> {
     let now = state.clock.now();
     let lease = now + state.settings.outbox_lease;
-    let rows = write(state, move |conn, _| {
-        outbox::claim(conn, now.naive_utc(), lease.naive_utc(), BATCH).map_err(DbError::Query)
-    })
-    .await?;
+    let rows = state
+        .db
+        .write(move |conn| {
+            outbox::claim(conn, now.naive_utc(), lease.naive_utc(), BATCH).map_err(DbError::Query)
+        })
+        .await?;
     if rows.is_empty() {
         return Ok(0);
     }
     let claimed = rows.len();
-    let plans = read(state, move |conn, st| {
-        Ok::<_, DbError>(
-            rows.into_iter()
-                .map(|row| {
-                    let plan = plan(conn, st, &row, now);
-                    (row, plan)
-                })
-                .collect::<Vec<_>>(),
-        )
-    })
-    .await?;
+    // Digests are reports: their figures need the rollups and the inbox brought up to date,
+    // which writes, before the plans (reads, some long) are made.
+    if rows.iter().any(|r| r.kind == "digest") {
+        let (inbox, now) = (state.key.inbox_key(), state.clock.now());
+        state
+            .db
+            .write(move |conn| crate::services::reports::refresh(conn, &inbox, now))
+            .await?;
+    }
+    let st = state.clone();
+    let plans = state
+        .db
+        .scan(move |conn| {
+            Ok::<_, DbError>(
+                rows.into_iter()
+                    .map(|row| {
+                        let plan = plan(conn, &st, &row, now);
+                        (row, plan)
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .await?;
     // Outcomes are recorded as they come in, so that a crash resends only what was in flight.
     let mut outcomes = stream::iter(plans)
         .map(|(row, plan)| async move {
@@ -110,7 +124,10 @@ pub async fn deliver_batch(
             .filter(|(_, o)| matches!(o, Outcome::Sent))
             .count();
         let recorded_at = state.clock.now().naive_utc();
-        write(state, move |conn, _| record(conn, &chunk, recorded_at)).await?;
+        state
+            .db
+            .write(move |conn| record(conn, &chunk, recorded_at))
+            .await?;
     }
     tracing::info!(claimed, sent, "outbox batch delivered");
     Ok(claimed)
@@ -214,8 +231,6 @@ fn plan_digest(
     let ctx = crate::services::reports::ReportContext {
         min_group_size: state.settings.min_group_size,
         now,
-        // The digest is about residents only.
-        inbox: None,
     };
     let scope = crate::services::digest::scope_of(&recipient);
     let lang = crate::domain::language::Language::parse(&recipient.language).unwrap_or_default();

@@ -19,7 +19,7 @@ use crate::db::{self, DbConnection, DbError};
 use crate::domain::period::{local_day, parse_day};
 use crate::domain::sealed::{InboxKey, TooLong};
 
-use super::reports::frozen;
+use crate::domain::anonymity::frozen;
 
 /// What one sealed row holds: one response (one unit rated) since every row has one size.
 /// A list, because rows sealed before that held a whole submission; those open the same way.

@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::reports::{Filter, GroupKey, Grouping};
 use crate::db::{self, DbConnection, DbError};
+use crate::domain::anonymity::{frozen, large_enough, TICKETS};
 use crate::domain::followup::Cases;
 use crate::domain::interaction::Audience;
 use crate::domain::metrics::{Figures, Tally};
@@ -58,9 +59,6 @@ pub struct Report {
 pub struct ReportContext {
     pub min_group_size: i64,
     pub now: DateTime<Utc>,
-    /// Opens employees' sealed answers: an employee report first moves the groups that have
-    /// frozen out of the inbox. None on surfaces that show residents only.
-    pub inbox: Option<InboxKey>,
 }
 
 struct Catalog {
@@ -125,24 +123,30 @@ pub fn report(
     let filtered =
         params.service.is_some() || params.department.is_some() || !params.scope.is_empty();
     match params.audience {
-        Audience::Resident => {
-            keep_rollups_current(conn, ctx.now)?;
-            residents(
-                conn,
-                ctx.now,
-                params,
-                by,
-                &catalog,
-                filtered.then_some(in_scope),
-            )
-        }
-        Audience::Employee => {
-            if let Some(key) = &ctx.inbox {
-                super::inbox::drain_frozen(conn, key, ctx.now)?;
-            }
-            employees(conn, ctx, params, by, &catalog, in_scope)
-        }
+        Audience::Resident => residents(
+            conn,
+            ctx.now,
+            params,
+            by,
+            &catalog,
+            filtered.then_some(in_scope),
+        ),
+        Audience::Employee => employees(conn, ctx, params, by, &catalog, in_scope),
     }
+}
+
+/// Brings what reports read up to date: the settled days into the rollups, the complete
+/// employee groups out of the anonymous inbox. It writes, so reads alone never do: `serve` runs
+/// it through the writer before a report's (long) reads, and one-off commands on their own
+/// connection. Cheap when there is nothing to do.
+pub fn refresh(
+    conn: &mut DbConnection,
+    inbox: &InboxKey,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    keep_rollups_current(conn, now)?;
+    super::inbox::drain_frozen(conn, inbox, now)?;
+    Ok(())
 }
 
 /// Residents' days freeze into the rollups: answers two days after their day (a margin for
@@ -310,16 +314,6 @@ fn label_of(by: Option<By>, key: &str, catalog: &Catalog) -> String {
             .unwrap_or_default(),
         Some(By::Department) => catalog.departments.get(key).cloned().unwrap_or_default(),
         _ => String::new(),
-    }
-}
-
-/// Whether a cell can no longer change: a campaign's when the campaign is closed (no link can
-/// be answered after that), a month's tickets from the second day of the next month (a margin
-/// for answers in flight at midnight, so that a group shown never grows afterwards).
-pub fn frozen(cohort: &str, month: NaiveDate, today: NaiveDate, closed: &HashSet<String>) -> bool {
-    match cohort.strip_prefix("campaign:") {
-        Some(id) => closed.contains(id),
-        None => month_end(month) + chrono::Duration::days(1) < today,
     }
 }
 
@@ -512,10 +506,12 @@ fn released_tallies(
         let Some(month) = parse_day(day) else {
             continue;
         };
-        if tally.responses < ctx.min_group_size || !frozen(cohort, month, today, &closed) {
+        if !large_enough(tally.responses, ctx.min_group_size)
+            || !frozen(cohort, month, today, &closed)
+        {
             continue;
         }
-        if cohort == "tickets" {
+        if cohort == TICKETS {
             if let Some(inv) = invited.get(&(service.clone(), day.clone())) {
                 tally += *inv;
             }

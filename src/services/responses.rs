@@ -20,8 +20,7 @@ use crate::db::inbox::InboxRow;
 use crate::domain::followup::FollowupPolicy;
 use crate::domain::sealed::{InboxKey, TooLong};
 
-/// The cohort of answers given after internal tickets (campaigns' are `campaign:ID`).
-pub const TICKETS: &str = "tickets";
+pub use crate::domain::anonymity::TICKETS;
 
 /// Why a link cannot be answered now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -149,7 +149,7 @@ pub fn spawn_app_with(
         mashov::startup::build_state(settings, Arc::new(clock.clone())).expect("application state");
     let state = web::Data::new(state);
     let catalog = parse_catalog(CATALOG.as_bytes()).expect("test catalog");
-    let mut conn = state.pool.get().expect("connection");
+    let mut conn = state.db.connection().expect("connection");
     mashov::services::catalog::import(&mut conn, &catalog, clock.now()).expect("import");
     let api_key = mashov::services::api_keys::create(&mut conn, "test-crm", clock.now())
         .expect("api key")
@@ -334,7 +334,7 @@ impl TestApp {
     }
 
     pub fn conn(&self) -> PooledConn {
-        self.state.pool.get().expect("connection")
+        self.state.db.connection().expect("connection")
     }
 }
 

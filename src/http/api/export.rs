@@ -8,7 +8,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::{authenticate, ApiError};
 use crate::domain::report::parse_report_params;
 use crate::services::export::{self, csv_chunk, ExportPlan};
-use crate::services::reports::ReportContext;
 use crate::state::AppState;
 
 /// Where a streaming export stands between pages.
@@ -30,17 +29,10 @@ pub async fn responses_csv(
         .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))?;
     let (params, _) = parse_report_params(&pairs, &[]).map_err(ApiError::Invalid)?;
     let st = state.clone();
-    let plan = web::block(move || {
-        let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
-        let ctx = ReportContext {
-            min_group_size: st.settings.min_group_size,
-            now: st.clock.now(),
-            inbox: Some(st.key.inbox_key()),
-        };
-        export::plan(&mut conn, &st.templates, &ctx, &params).map_err(ApiError::from)
+    let plan = super::reports::fresh_scan(&state, move |conn, ctx| {
+        export::plan(conn, &st.templates, ctx, &params).map_err(ApiError::from)
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .await?;
     let filename = format!(
         "responses-{}-{}-{}.csv",
         plan.audience.as_str(),
@@ -58,14 +50,14 @@ pub async fn responses_csv(
         if c.done {
             return None;
         }
-        let (st, plan, after) = (c.state.clone(), c.plan.clone(), c.after.take());
-        let page = web::block(move || {
-            let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
-            export::page(&mut conn, &plan, after.as_ref()).map_err(ApiError::from)
-        })
-        .await;
+        let (plan, after) = (c.plan.clone(), c.after.take());
+        let page = c
+            .state
+            .db
+            .scan(move |conn| export::page(conn, &plan, after.as_ref()).map_err(ApiError::from))
+            .await;
         match page {
-            Ok(Ok((rows, next))) => {
+            Ok((rows, next)) => {
                 let header = c.first.then_some(c.plan.headers.as_slice());
                 let bytes = csv_chunk(header, &rows);
                 c.first = false;
@@ -74,14 +66,6 @@ pub async fn responses_csv(
                 Some((Ok::<Bytes, actix_web::Error>(Bytes::from(bytes)), c))
             }
             // Mid-stream the status is sent: the only honest signal left is to cut the body.
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "export failed");
-                c.done = true;
-                Some((
-                    Err(actix_web::error::ErrorInternalServerError("export failed")),
-                    c,
-                ))
-            }
             Err(e) => {
                 tracing::error!(error = %e, "export failed");
                 c.done = true;

@@ -7,7 +7,7 @@ use super::{authenticate, read_json, ApiError};
 use crate::domain::followup::Status;
 use crate::domain::FieldErrors;
 use crate::services::followups::{self, Case, FollowupError};
-use crate::state::{read, write, AppState};
+use crate::state::AppState;
 
 /// The longest note kept.
 const MAX_NOTE: usize = 2000;
@@ -86,25 +86,27 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         return Err(ApiError::Invalid(errors));
     }
     let now = state.clock.now();
-    let cases = read(&state, move |conn, _| {
-        if let Some(d) = &department {
-            let known = crate::db::catalog::all_departments(conn)
-                .map_err(crate::db::DbError::from)?
-                .iter()
-                .any(|x| &x.code == d);
-            if !known {
-                return Err(ApiError::Invalid(
-                    [(
-                        "department".to_string(),
-                        "is not in the catalog".to_string(),
-                    )]
-                    .into(),
-                ));
+    let cases = state
+        .db
+        .read(|conn| {
+            if let Some(d) = &department {
+                let known = crate::db::catalog::all_departments(conn)
+                    .map_err(crate::db::DbError::from)?
+                    .iter()
+                    .any(|x| &x.code == d);
+                if !known {
+                    return Err(ApiError::Invalid(
+                        [(
+                            "department".to_string(),
+                            "is not in the catalog".to_string(),
+                        )]
+                        .into(),
+                    ));
+                }
             }
-        }
-        Ok(followups::list(conn, status, department, overdue, now)?)
-    })
-    .await?;
+            Ok(followups::list(conn, status, department, overdue, now)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "followups": cases.iter().map(case_json).collect::<Vec<_>>() })))
 }
@@ -158,9 +160,9 @@ pub async fn update(
         return Err(ApiError::Invalid(errors));
     };
     let now = state.clock.now();
-    let case = write(&state, move |conn, _| {
-        followups::change(conn, &id, status, note, now).map_err(ApiError::from)
-    })
-    .await?;
+    let case = state
+        .db
+        .write(move |conn| followups::change(conn, &id, status, note, now).map_err(ApiError::from))
+        .await?;
     Ok(HttpResponse::Ok().json(case_json(&case)))
 }

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{authenticate, read_json, ApiError};
 use crate::services::interactions::{record, validate, ReportContext, Reported};
-use crate::state::{read, write, AppState};
+use crate::state::AppState;
 
 #[tracing::instrument(name = "api.interactions.create", skip_all)]
 pub async fn create(
@@ -15,22 +15,25 @@ pub async fn create(
     authenticate(&state, &req).await?;
     let body = read_json(payload).await?;
     let now = state.clock.now();
-    let new = read(&state, move |conn, _| {
-        validate(conn, &body, now).map_err(ApiError::from)
-    })
-    .await?;
-    let reported = write(&state, move |conn, st| {
-        let ctx = ReportContext {
-            key: &st.key,
-            base_url: &st.settings.base_url,
-            link_ttl: st.settings.link_ttl,
-            rules: &st.settings.send_rules,
-            message_domain: st.settings.mail_from.email.domain(),
-            now,
-        };
-        record(conn, &ctx, &new).map_err(ApiError::from)
-    })
-    .await?;
+    let new = state
+        .db
+        .read(|conn| validate(conn, &body, now).map_err(ApiError::from))
+        .await?;
+    let st = state.clone();
+    let reported = state
+        .db
+        .write(move |conn| {
+            let ctx = ReportContext {
+                key: &st.key,
+                base_url: &st.settings.base_url,
+                link_ttl: st.settings.link_ttl,
+                rules: &st.settings.send_rules,
+                message_domain: st.settings.mail_from.email.domain(),
+                now,
+            };
+            record(conn, &ctx, &new).map_err(ApiError::from)
+        })
+        .await?;
     Ok(match reported {
         Reported::Created(r) => HttpResponse::Created().json(r),
         Reported::Existing(r) => HttpResponse::Ok().json(r),

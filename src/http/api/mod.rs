@@ -10,7 +10,7 @@ pub mod reports;
 use actix_web::{web, HttpRequest};
 
 use crate::services::api_keys;
-use crate::state::{read, AppState};
+use crate::state::AppState;
 
 pub use error::ApiError;
 
@@ -45,10 +45,10 @@ pub async fn authenticate(state: &web::Data<AppState>, req: &HttpRequest) -> Res
         })
         .filter(|k| !k.is_empty() && k.len() <= 256)
         .ok_or(ApiError::Unauthorized)?;
-    let ok = read(state, move |conn, _| {
-        api_keys::authenticate(conn, &presented)
-    })
-    .await?;
+    let ok = state
+        .db
+        .read(|conn| api_keys::authenticate(conn, &presented))
+        .await?;
     if ok {
         Ok(())
     } else {

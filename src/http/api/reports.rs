@@ -1,6 +1,7 @@
 //! `GET /api/v1/reports/summary`, `/breakdown` and `/comments`: figures for managers.
 //!
-//! Reports scan many rows, so they run on the blocking pool, never on a request worker.
+//! Reports scan many rows, so they run on the blocking pool, never on a request worker; what
+//! they read is first brought up to date through the writer (`reports::refresh`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
@@ -23,19 +24,20 @@ impl From<ReportQueryError> for ApiError {
     }
 }
 
-/// Runs report work on the blocking pool with a pooled connection.
-async fn on_pool<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+/// Refreshes what reports read (a write, through the writer), then runs the report's reads on
+/// the blocking pool.
+pub(super) async fn fresh_scan<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut crate::db::DbConnection, &AppState) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection, &ReportContext) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let st = state.clone();
-    web::block(move || {
-        let mut conn = st.pool.get().map_err(crate::db::DbError::from)?;
-        f(&mut conn, &st)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    let (inbox, now) = (state.key.inbox_key(), state.clock.now());
+    state
+        .db
+        .write(move |conn| reports::refresh(conn, &inbox, now))
+        .await?;
+    let ctx = context(state);
+    state.db.scan(move |conn| f(conn, &ctx)).await
 }
 
 fn params(
@@ -51,7 +53,6 @@ fn context(state: &AppState) -> ReportContext {
     ReportContext {
         min_group_size: state.settings.min_group_size,
         now: state.clock.now(),
-        inbox: Some(state.key.inbox_key()),
     }
 }
 
@@ -63,8 +64,8 @@ pub async fn summary(
     authenticate(&state, &req).await?;
     let (p, _) = params(&req, &[])?;
     let lang = p.lang;
-    let report = on_pool(&state, move |conn, st| {
-        Ok(reports::report(conn, &context(st), &p, None)?)
+    let report = fresh_scan(&state, move |conn, ctx| {
+        Ok(reports::report(conn, ctx, &p, None)?)
     })
     .await?;
     let mut body = head(&report);
@@ -104,8 +105,8 @@ pub async fn breakdown(
         }
     };
     let lang = p.lang;
-    let report = on_pool(&state, move |conn, st| {
-        Ok(reports::report(conn, &context(st), &p, Some(by))?)
+    let report = fresh_scan(&state, move |conn, ctx| {
+        Ok(reports::report(conn, ctx, &p, Some(by))?)
     })
     .await?;
     let t = &state.templates;
@@ -147,8 +148,8 @@ pub async fn comments(
                 )
             })?,
     };
-    let comments = on_pool(&state, move |conn, st| {
-        Ok(reports::comments(conn, &context(st), &p, limit)?)
+    let comments = fresh_scan(&state, move |conn, ctx| {
+        Ok(reports::comments(conn, ctx, &p, limit)?)
     })
     .await?;
     let items: Vec<Value> = comments

@@ -451,14 +451,13 @@ fn render_intro(
 
 /// The survey form as first shown. Rendered once per survey version and language; each request
 /// only fills in the escaped service name and date.
-pub fn survey_page(state: &AppState, open: &OpenSurvey) -> Result<String, TemplateError> {
+pub fn survey_page(
+    state: &AppState,
+    pages: &PageCache,
+    open: &OpenSurvey,
+) -> Result<String, TemplateError> {
     let key = (open.survey_id.clone(), open.language);
-    let cached = state
-        .pages
-        .forms
-        .read()
-        .ok()
-        .and_then(|m| m.get(&key).cloned());
+    let cached = pages.forms.read().ok().and_then(|m| m.get(&key).cloned());
     let parts = match cached {
         Some(parts) => parts,
         None => {
@@ -470,7 +469,7 @@ pub fn survey_page(state: &AppState, open: &OpenSurvey) -> Result<String, Templa
             let intro = render_intro(state, open.language, slots)?;
             let html = render_form(state, open, intro, &[], &Vec::new())?;
             let parts = Arc::new(cut(&html));
-            if let Ok(mut m) = state.pages.forms.write() {
+            if let Ok(mut m) = pages.forms.write() {
                 m.insert(key, parts.clone());
             }
             parts

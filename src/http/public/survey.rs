@@ -5,12 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::pages::{
     campaign_pick_page, campaign_rate_page, html, message_page, not_found_page, survey_page,
-    survey_page_with_errors,
+    survey_page_with_errors, PageCache,
 };
 use crate::domain::language::Language;
 use crate::services::campaign_survey::{self, CampaignAnswerError};
 use crate::services::responses::{self, Closed, SurveyError};
-use crate::state::{read, write, AppState};
+use crate::state::AppState;
 
 /// Largest form body read. A campaign form rates several units, each with a 2,000-character
 /// comment that the browser percent-encodes at up to 12 bytes a character (an emoji): 20 units
@@ -21,6 +21,7 @@ const MAX_FORM: usize = 512 * 1024;
 /// changes anything), `POST` submits.
 pub async fn dispatch(
     state: web::Data<AppState>,
+    pages: web::Data<PageCache>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
@@ -29,7 +30,9 @@ pub async fn dispatch(
         _ => return html(StatusCode::NOT_FOUND, not_found_page(&state)),
     };
     match *req.method() {
-        Method::GET | Method::HEAD => show(state, token, req.query_string().to_string()).await,
+        Method::GET | Method::HEAD => {
+            show(state, pages, token, req.query_string().to_string()).await
+        }
         Method::POST => submit(state, token, payload).await,
         _ => HttpResponse::MethodNotAllowed()
             .insert_header(("Allow", "GET, HEAD, POST"))
@@ -38,12 +41,17 @@ pub async fn dispatch(
 }
 
 #[tracing::instrument(name = "public.survey.show", skip_all)]
-async fn show(state: web::Data<AppState>, token: String, query: String) -> HttpResponse {
+async fn show(
+    state: web::Data<AppState>,
+    pages: web::Data<PageCache>,
+    token: String,
+    query: String,
+) -> HttpResponse {
     let lookup = token.clone();
-    let opened = read(&state, move |conn, st| {
-        responses::open(conn, &st.surveys, &lookup, st.clock.now())
-    })
-    .await;
+    let opened = state
+        .db
+        .read(|conn| responses::open(conn, &state.surveys, &lookup, state.clock.now()))
+        .await;
     match opened {
         Err(SurveyError::NotFound) => show_campaign(state, token, query).await,
         // The one-tap links in emails (`?overall=4`) open the form with that answer chosen;
@@ -56,7 +64,7 @@ async fn show(state: web::Data<AppState>, token: String, query: String) -> HttpR
                 survey_page_with_errors(&state, &open, &chosen, &Vec::new()),
             )
         }
-        Ok(open) => html(StatusCode::OK, survey_page(&state, &open)),
+        Ok(open) => html(StatusCode::OK, survey_page(&state, &pages, &open)),
         Err(e) => error_page(&state, e, false),
     }
 }
@@ -75,23 +83,30 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
     let values = form.clone();
     let now = state.clock.now();
     let (lookup, campaign_form) = (token.clone(), form.clone());
-    let prepared = read(&state, move |conn, st| {
-        responses::prepare(
-            conn,
-            &st.surveys,
-            &st.settings.followup,
-            &st.key.inbox_key(),
-            &lookup,
-            &form,
-            now,
-        )
-    })
-    .await;
+    let prepared = state
+        .db
+        .read(|conn| {
+            responses::prepare(
+                conn,
+                &state.surveys,
+                &state.settings.followup,
+                &state.key.inbox_key(),
+                &lookup,
+                &form,
+                now,
+            )
+        })
+        .await;
     if matches!(prepared, Err(SurveyError::NotFound)) {
         return submit_campaign(state, token, campaign_form).await;
     }
     let stored = match prepared {
-        Ok(p) => write(&state, move |conn, _| responses::store(conn, &p, now)).await,
+        Ok(p) => {
+            state
+                .db
+                .write(move |conn| responses::store(conn, &p, now))
+                .await
+        }
         Err(e) => Err(e),
     };
     match stored {
@@ -106,10 +121,10 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
 
 /// A campaign link: the unit picker, or (with `?units=…`) the ratings of the chosen units.
 async fn show_campaign(state: web::Data<AppState>, token: String, query: String) -> HttpResponse {
-    let opened = read(&state, move |conn, st| {
-        campaign_survey::open(conn, &st.surveys, &token, st.clock.now())
-    })
-    .await;
+    let opened = state
+        .db
+        .read(|conn| campaign_survey::open(conn, &state.surveys, &token, state.clock.now()))
+        .await;
     let open = match opened {
         Ok(open) => open,
         Err(e) => return error_page(&state, e, false),
@@ -142,12 +157,26 @@ async fn submit_campaign(
 ) -> HttpResponse {
     let values = form.clone();
     let now = state.clock.now();
-    let prepared = read(&state, move |conn, st| {
-        campaign_survey::prepare(conn, &st.surveys, &st.key.inbox_key(), &token, &form, now)
-    })
-    .await;
+    let prepared = state
+        .db
+        .read(|conn| {
+            campaign_survey::prepare(
+                conn,
+                &state.surveys,
+                &state.key.inbox_key(),
+                &token,
+                &form,
+                now,
+            )
+        })
+        .await;
     let stored = match prepared {
-        Ok(p) => write(&state, move |conn, _| campaign_survey::store(conn, &p, now)).await,
+        Ok(p) => {
+            state
+                .db
+                .write(move |conn| campaign_survey::store(conn, &p, now))
+                .await
+        }
         Err(e) => Err(e),
     };
     match stored {

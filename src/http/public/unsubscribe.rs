@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::pages::{html, message_page, not_found_page, unsubscribe_page};
 use crate::services::optout::{self, OptOutError};
-use crate::state::{read, write, AppState};
+use crate::state::AppState;
 
 pub async fn dispatch(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let token = match req.path().strip_prefix("/u/") {
@@ -14,12 +14,16 @@ pub async fn dispatch(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
         _ => return html(StatusCode::NOT_FOUND, not_found_page(&state)),
     };
     let result = match *req.method() {
-        Method::GET | Method::HEAD => read(&state, move |conn, _| optout::language(conn, &token))
+        Method::GET | Method::HEAD => state
+            .db
+            .read(|conn| optout::language(conn, &token))
             .await
             .map(|lang| html(StatusCode::OK, unsubscribe_page(&state, lang))),
         Method::POST => {
             let now = state.clock.now();
-            write(&state, move |conn, _| optout::opt_out(conn, &token, now))
+            state
+                .db
+                .write(move |conn| optout::opt_out(conn, &token, now))
                 .await
                 .map(|lang| {
                     html(
