@@ -11,6 +11,7 @@ mod campaign;
 mod digest;
 mod export;
 mod progress;
+mod user;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -67,6 +68,11 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: export::ExportCommand,
+    },
+    /// People who sign in to the management app at /admin.
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
     },
     /// The email outbox.
     Outbox {
@@ -144,6 +150,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Campaign { command } => campaign::run(&settings, command),
         Command::Export { command } => export::run(&settings, command),
         Command::Digest { command } => digest::run(&settings, command),
+        Command::User { command } => user::run(&settings, command),
         Command::Outbox { command } => {
             let mut conn = migrated(&settings)?;
             let now = clock.now();

@@ -48,6 +48,19 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/public/unsubscribe.hbs"),
     ),
     (
+        "admin/layout",
+        include_str!("../templates/admin/layout.hbs"),
+    ),
+    (
+        "admin/message",
+        include_str!("../templates/admin/message.hbs"),
+    ),
+    ("admin/login", include_str!("../templates/admin/login.hbs")),
+    (
+        "admin/dashboard",
+        include_str!("../templates/admin/dashboard.hbs"),
+    ),
+    (
         "email/digest/body.html",
         include_str!("../templates/email/digest/body.html.hbs"),
     ),

@@ -17,6 +17,7 @@ pub mod reports;
 pub mod responses;
 pub mod schema;
 pub mod surveys;
+pub mod users;
 pub mod writer;
 
 pub use connection::{write_transaction, Backend, DbConnection, DbError, DbPool, PooledConn};

@@ -182,6 +182,7 @@ diesel::table! {
         contact_phone -> Nullable<Text>,
         opened_at -> Timestamp,
         updated_at -> Timestamp,
+        assignee_id -> Nullable<Text>,
     }
 }
 
@@ -192,6 +193,39 @@ diesel::table! {
         status -> Text,
         note -> Text,
         created_at -> Timestamp,
+        author_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        departments -> Text,
+        language -> Text,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (subject) {
+        subject -> Text,
+        failures -> Integer,
+        window_start -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 
@@ -216,6 +250,7 @@ diesel::table! {
 }
 
 diesel::joinable!(followup_notes -> followups (followup_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
@@ -241,5 +276,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     followups,
     followup_notes,
     digest_recipients,
+    users,
+    sessions,
+    login_failures,
     anonymous_inbox,
 );

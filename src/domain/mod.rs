@@ -1,13 +1,16 @@
 //! Pure types and rules: no actix, no diesel, no I/O. Everything past an HTTP handler or a CLI
 //! parser holds these checked types, never raw strings.
 
+pub mod account;
 pub mod anonymity;
 pub mod catalog;
 pub mod csv_file;
+pub mod dashboard;
 pub mod followup;
 pub mod interaction;
 pub mod language;
 pub mod metrics;
+pub mod password;
 pub mod period;
 pub mod recipients;
 pub mod report;

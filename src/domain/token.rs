@@ -67,6 +67,12 @@ impl ServerKey {
         URL_SAFE_NO_PAD.encode(mac)
     }
 
+    /// A keyed hash for `purpose` (sign-in throttling subjects, CSRF tokens): base64url, not
+    /// computable without the key, never equal across purposes.
+    pub fn keyed_hash(&self, purpose: &str, input: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(purpose, input))
+    }
+
     /// The key that seals employees' answers until their group is complete.
     pub fn inbox_key(&self) -> super::sealed::InboxKey {
         super::sealed::InboxKey::new(self.mac("anonymous-inbox", "v1"))

@@ -1,5 +1,6 @@
 //! HTTP: parse input, call a service, render a page or JSON. No SQL here.
 
+pub mod admin;
 pub mod api;
 pub mod health;
 pub mod public;
@@ -15,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/healthz", web::head().to(health::healthz))
         .service(web::scope("/api/v1").configure(api::configure))
+        .configure(admin::configure)
         .configure(public::configure);
 }
 

@@ -78,13 +78,7 @@ impl From<diesel::result::Error> for CampaignAnswerError {
     }
 }
 
-fn localized(json: &str, lang: Language, fallback: &str) -> String {
-    let names: BTreeMap<Language, String> = serde_json::from_str(json).unwrap_or_default();
-    names
-        .get(&lang)
-        .cloned()
-        .unwrap_or_else(|| fallback.to_string())
-}
+use super::catalog::localized;
 
 /// Looks up a campaign link for display; reads only.
 pub fn open(

@@ -64,3 +64,35 @@ pub fn import(
     })?;
     Ok(summary)
 }
+
+/// A catalog name in `lang`, from the row's JSON of translations; the Hebrew name where it has
+/// none.
+pub fn localized(
+    names_i18n: &str,
+    lang: crate::domain::language::Language,
+    fallback: &str,
+) -> String {
+    let names: std::collections::BTreeMap<crate::domain::language::Language, String> =
+        serde_json::from_str(names_i18n).unwrap_or_default();
+    names
+        .get(&lang)
+        .filter(|n| !n.is_empty())
+        .cloned()
+        .unwrap_or_else(|| fallback.to_string())
+}
+
+/// Every department's and service's name in `lang`, by code (codes never clash: a service's
+/// code is prefixed by its department's).
+pub fn names(
+    conn: &mut DbConnection,
+    lang: crate::domain::language::Language,
+) -> Result<std::collections::HashMap<String, String>, crate::db::DbError> {
+    let mut out = std::collections::HashMap::new();
+    for d in db::catalog::all_departments(conn)? {
+        out.insert(d.code.clone(), localized(&d.names_i18n, lang, &d.name));
+    }
+    for s in db::catalog::all_services(conn)? {
+        out.insert(s.code.clone(), localized(&s.names_i18n, lang, &s.name));
+    }
+    Ok(out)
+}

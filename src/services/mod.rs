@@ -1,6 +1,7 @@
 //! Use cases: each takes a connection, runs its rules and its writes in one transaction, and
 //! returns a typed outcome. No HTTP and no HTML here.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod campaign_survey;
 pub mod campaigns;
@@ -14,6 +15,7 @@ pub mod interactions;
 pub mod optout;
 pub mod reports;
 pub mod responses;
+pub mod sessions;
 pub mod setup;
 pub mod surveys;
 

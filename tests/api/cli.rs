@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use crate::both_backends;
 use crate::helpers::{count, spawn_app, Kind, TestDb};
-use crate::process::{mashov, BIN};
+use crate::process::{mashov, mashov_with, BIN};
 use mashov::db::connection::Manager;
 
 const HEADER: &str = "department_code,department_name,service_code,service_name,sla_days";
@@ -32,7 +32,180 @@ both_backends!(
     catalog_import_loads_updates_by_code_and_accepts_excel_files,
     a_catalog_file_with_any_bad_row_is_refused_whole_with_line_numbers,
     api_keys_are_printed_once_listed_without_secrets_and_revocable,
+    management_users_are_created_listed_disabled_and_bad_input_changes_nothing,
 );
+
+fn management_users_are_created_listed_disabled_and_bad_input_changes_nothing(kind: Kind) {
+    let Some(db) = TestDb::new(kind) else { return };
+    let file = write(
+        &db,
+        "c.csv",
+        format!("{HEADER}\nsanitation,תברואה,sanitation.bins,פחים,5\nit,מחשוב,it.help,תמיכה,1\n")
+            .as_bytes(),
+    );
+    assert!(mashov(&db, &["catalog", "import", &file]).status.success());
+    let good = [("MASHOV_PASSWORD", "correct horse battery")];
+    let create = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["user", "create"];
+        all.extend_from_slice(args);
+        mashov_with(&db, &all, env)
+    };
+    let o = create(
+        &["--email", " Dana@City.Example ", "--role", "admin"],
+        &good,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("dana@city.example"));
+    let o = create(
+        &[
+            "--email",
+            "omar@city.example",
+            "--role",
+            "viewer",
+            "--departments",
+            "sanitation,it",
+            "--language",
+            "ar",
+        ],
+        &good,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Each refusal says why and adds nobody.
+    type Refusal<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let refusals: Vec<Refusal> = vec![
+        (
+            vec!["--email", "dana@city.example", "--role", "admin"],
+            good.to_vec(),
+            "already exists",
+        ),
+        (
+            vec!["--email", "x@city.example", "--role", "admin"],
+            vec![("MASHOV_PASSWORD", "short")],
+            "12 characters",
+        ),
+        (
+            vec!["--email", "x@city.example", "--role", "admin"],
+            vec![],
+            "MASHOV_PASSWORD",
+        ),
+        (
+            vec!["--email", "x@city.example", "--role", "manager"],
+            good.to_vec(),
+            "--departments",
+        ),
+        (
+            vec![
+                "--email",
+                "x@city.example",
+                "--role",
+                "manager",
+                "--departments",
+                "nope,it",
+            ],
+            good.to_vec(),
+            "nope",
+        ),
+        (
+            vec![
+                "--email",
+                "x@city.example",
+                "--role",
+                "admin",
+                "--departments",
+                "it",
+            ],
+            good.to_vec(),
+            "admin sees every",
+        ),
+        (
+            vec!["--email", "not-an-address", "--role", "admin"],
+            good.to_vec(),
+            "not an email",
+        ),
+        (
+            vec!["--email", "x@city.example", "--role", "root"],
+            good.to_vec(),
+            "admin, manager or viewer",
+        ),
+        (
+            vec![
+                "--email",
+                "x@city.example",
+                "--role",
+                "admin",
+                "--language",
+                "fr",
+            ],
+            good.to_vec(),
+            "he, ar, en or ru",
+        ),
+        (
+            vec![
+                "--email",
+                "x@city.example",
+                "--role",
+                "admin",
+                "--password",
+                "x",
+            ],
+            good.to_vec(),
+            "--password",
+        ),
+    ];
+    for (args, env, why) in refusals {
+        let o = create(&args, &env);
+        assert!(!o.status.success(), "{args:?} was accepted");
+        assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
+    }
+
+    let list = stdout(&mashov(&db, &["user", "list"]));
+    assert!(list.contains("dana@city.example") && list.contains("omar@city.example"));
+    assert!(list.contains("sanitation,it"), "{list}");
+    assert!(!list.contains("x@city.example"), "{list}");
+    assert!(!list.contains("argon2"), "no hash is shown: {list}");
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM users"), 2);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM users WHERE password_hash LIKE '$argon2id$%'"
+        ),
+        2
+    );
+
+    let o = mashov(&db, &["user", "disable", "omar@city.example"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&mashov(&db, &["user", "list"])).contains("disabled"));
+    let o = mashov(&db, &["user", "disable", "ghost@city.example"]);
+    assert!(!o.status.success() && stderr(&o).contains("no user"));
+    let hash = |conn: &mut mashov::db::DbConnection| {
+        mashov::db::users::by_email(conn, "dana@city.example")
+            .expect("query")
+            .expect("dana")
+            .password_hash
+    };
+    let before = hash(&mut conn);
+    let o = mashov_with(
+        &db,
+        &["user", "set-password", "dana@city.example"],
+        &[("MASHOV_PASSWORD", "another long passphrase")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = hash(&mut conn);
+    assert_ne!(before, after);
+    assert!(mashov::domain::password::verify(
+        &after,
+        "another long passphrase"
+    ));
+    let o = mashov_with(
+        &db,
+        &["user", "set-password", "dana@city.example"],
+        &[("MASHOV_PASSWORD", "tiny")],
+    );
+    assert!(!o.status.success());
+    assert_eq!(hash(&mut conn), after, "a refused password changes nothing");
+}
 
 fn catalog_import_loads_updates_by_code_and_accepts_excel_files(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod admin;
+
 mod browser;
 mod campaigns;
 mod cli;

@@ -83,9 +83,15 @@ impl Drop for Server {
 
 /// Runs a `mashov` command as an operator would, with only the database and key file set.
 pub fn mashov(db: &TestDb, args: &[&str]) -> std::process::Output {
+    mashov_with(db, args, &[])
+}
+
+/// The same, with more environment (such as `MASHOV_PASSWORD`).
+pub fn mashov_with(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Command::new(BIN)
         .args(args)
         .env_clear()
+        .envs(env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("MASHOV_DATABASE_URL", &db.url)
         .env("MASHOV_SECRET_FILE", db.dir.path().join("secret.key"))

@@ -137,10 +137,16 @@ fn upgrading_postgresql_rewrites_earlier_employee_answers_in_one_shuffled_transa
     let before = crate::helpers::count(&mut conn, resident_xmin);
     assert_eq!(xmins(&mut conn, "employee"), 12);
 
-    assert_eq!(
-        mashov::db::migrations::run_pending(&mut conn).expect("upgrade"),
-        1
-    );
+    {
+        let DbConnection::Postgres(inner) = &mut conn else {
+            panic!("a PostgreSQL connection")
+        };
+        inner
+            .run_next_migration(POSTGRES)
+            .expect("the anonymous inbox's migration");
+    }
+    // The migrations after it leave employee answers as they are.
+    assert!(mashov::db::migrations::run_pending(&mut conn).expect("upgrade") >= 1);
     assert_eq!(
         xmins(&mut conn, "employee"),
         1,
