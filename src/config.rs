@@ -56,6 +56,9 @@ pub struct Settings {
     pub followup: FollowupPolicy,
     /// When the weekly digest goes out.
     pub digest_schedule: DigestSchedule,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (sign-in throttling counts
+    /// per client address); empty: the connection's own address is the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// How to reach the mail server.
@@ -101,6 +104,7 @@ struct FileSettings {
     followup_rule: Option<String>,
     holidays: Option<String>,
     digest_schedule: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 impl Settings {
@@ -278,7 +282,24 @@ impl Settings {
             })?,
         };
 
+        let trusted_proxies = match pick("MASHOV_TRUSTED_PROXIES", file.trusted_proxies) {
+            None => Vec::new(),
+            Some(text) => text
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<std::net::IpAddr>().map_err(|_| {
+                        ConfigError(format!(
+                            "MASHOV_TRUSTED_PROXIES: {p:?} is not an IP address such as 127.0.0.1"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
         Ok(Settings {
+            trusted_proxies,
             digest_schedule,
             followup: FollowupPolicy {
                 rule: followup_rule,

@@ -45,6 +45,9 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         }
     }
     drop(conn);
+    // The hash that unknown addresses are checked against, made now so that the first sign-in
+    // with an unknown address takes no longer than any other.
+    crate::domain::password::warm_up();
     let templates = Templates::load()?;
     Ok(AppState::new(db, settings, key, templates, clock))
 }
@@ -128,6 +131,7 @@ async fn housekeeping(state: web::Data<AppState>) {
             .write(move |conn| {
                 let closed = services::campaigns::close_due(conn, &key, now)?;
                 let drained = services::inbox::drain_frozen(conn, &key, now)?;
+                services::sessions::sweep(conn, now)?;
                 Ok::<_, HousekeepingError>((closed, drained))
             })
             .await;

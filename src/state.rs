@@ -17,6 +17,9 @@ pub struct AppState {
     pub templates: Templates,
     pub surveys: SurveyCache,
     pub clock: Arc<dyn Clock>,
+    /// Password checks that may run at once: each argon2id check takes 19 MiB and tens of
+    /// milliseconds of a core, so a burst of sign-ins waits here instead of exhausting memory.
+    pub password_checks: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -34,6 +37,9 @@ impl AppState {
             templates,
             surveys: SurveyCache::default(),
             clock,
+            password_checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            ),
         }
     }
 }

@@ -61,6 +61,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/dashboard.hbs"),
     ),
     (
+        "admin/followups",
+        include_str!("../templates/admin/followups.hbs"),
+    ),
+    ("admin/case", include_str!("../templates/admin/case.hbs")),
+    (
         "email/digest/body.html",
         include_str!("../templates/email/digest/body.html.hbs"),
     ),

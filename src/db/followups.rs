@@ -23,6 +23,8 @@ pub struct FollowupRow {
     pub contact_phone: Option<String>,
     pub opened_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The management user who took the case.
+    pub assignee_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -33,6 +35,8 @@ pub struct NoteRow {
     pub status: String,
     pub note: String,
     pub created_at: NaiveDateTime,
+    /// Who wrote it (a management user); None for notes written through the API.
+    pub author_id: Option<String>,
 }
 
 /// What a case needs from the answered invitation: the service's department and SLA, and the
@@ -74,6 +78,12 @@ pub struct ListFilter {
     pub department: Option<String>,
     /// Only cases not closed whose due day is before this day.
     pub overdue_before: Option<String>,
+    /// The caller's scope: only these departments (None: every department).
+    pub departments: Option<Vec<String>>,
+    pub service: Option<String>,
+    pub assignee: Option<String>,
+    /// Only cases not closed.
+    pub open_only: bool,
 }
 
 pub fn list(conn: &mut DbConnection, f: &ListFilter, limit: i64) -> QueryResult<Vec<FollowupRow>> {
@@ -83,6 +93,18 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter, limit: i64) -> QueryResult<
     }
     if let Some(d) = &f.department {
         q = q.filter(followups::department_code.eq(d.clone()));
+    }
+    if let Some(scope) = &f.departments {
+        q = q.filter(followups::department_code.eq_any(scope.clone()));
+    }
+    if let Some(s) = &f.service {
+        q = q.filter(followups::service_code.eq(s.clone()));
+    }
+    if let Some(a) = &f.assignee {
+        q = q.filter(followups::assignee_id.eq(a.clone()));
+    }
+    if f.open_only {
+        q = q.filter(followups::status.ne("closed"));
     }
     if let Some(day) = &f.overdue_before {
         q = q
@@ -145,4 +167,75 @@ pub fn change(
         }
     }
     Ok(changed)
+}
+
+/// Assigns a case that is not closed; returns how many rows changed.
+pub fn assign(
+    conn: &mut DbConnection,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        followups::table
+            .filter(followups::id.eq(id))
+            .filter(followups::status.ne("closed")),
+    )
+    .set((
+        followups::assignee_id.eq(user_id),
+        followups::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+pub fn insert_note(conn: &mut DbConnection, note: &NoteRow) -> QueryResult<()> {
+    diesel::insert_into(followup_notes::table)
+        .values(note)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The request behind a case's answer: the CRM's id, channel and times, and the survey.
+#[derive(Debug, Clone, Queryable)]
+pub struct CaseRequest {
+    pub external_id: String,
+    pub channel: Option<String>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub closed_at: NaiveDateTime,
+    pub survey_id: String,
+}
+
+pub fn request_of(conn: &mut DbConnection, response_id: &str) -> QueryResult<Option<CaseRequest>> {
+    use super::schema::responses;
+    let Some((invitation_id, survey_id)) = responses::table
+        .find(response_id)
+        .select((responses::invitation_id, responses::survey_id))
+        .first::<(Option<String>, String)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let Some(invitation_id) = invitation_id else {
+        return Ok(None);
+    };
+    invitations::table
+        .inner_join(interactions::table)
+        .filter(invitations::id.eq(invitation_id))
+        .select((
+            interactions::external_id,
+            interactions::channel,
+            interactions::opened_at,
+            interactions::closed_at,
+        ))
+        .first::<(String, Option<String>, Option<NaiveDateTime>, NaiveDateTime)>(conn)
+        .optional()
+        .map(|found| {
+            found.map(|(external_id, channel, opened_at, closed_at)| CaseRequest {
+                external_id,
+                channel,
+                opened_at,
+                closed_at,
+                survey_id,
+            })
+        })
 }

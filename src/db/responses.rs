@@ -184,3 +184,12 @@ pub fn answers_for_invitation(
         .select(AnswerRow::as_select())
         .load(conn)
 }
+
+/// A response's answers, in question-id order.
+pub fn answers_of(conn: &mut DbConnection, response_id: &str) -> QueryResult<Vec<AnswerRow>> {
+    answers::table
+        .filter(answers::response_id.eq(response_id))
+        .order(answers::question_id.asc())
+        .select(AnswerRow::as_select())
+        .load(conn)
+}

@@ -133,9 +133,8 @@ pub fn delete_stale_sessions(
     .execute(conn)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_failures)]
-#[diesel(treat_none_as_null = true)]
 pub struct FailureRow {
     pub subject: String,
     pub failures: i32,
@@ -150,20 +149,111 @@ pub fn failures(conn: &mut DbConnection, subjects: &[String]) -> QueryResult<Vec
         .load(conn)
 }
 
-/// Stores a subject's count (insert or replace: two statements, as the derived connection has
-/// no upsert; the caller runs them in one write transaction).
-pub fn save_failure(conn: &mut DbConnection, row: &FailureRow) -> QueryResult<()> {
-    let changed = diesel::update(login_failures::table.find(&row.subject))
-        .set(row)
-        .execute(conn)?;
-    if changed == 0 {
-        diesel::insert_into(login_failures::table)
-            .values(row)
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 pub fn clear_failures(conn: &mut DbConnection, subject: &str) -> QueryResult<usize> {
     diesel::delete(login_failures::table.find(subject)).execute(conn)
+}
+
+/// Failure counts whose window and lock are both over.
+pub fn delete_stale_failures(
+    conn: &mut DbConnection,
+    window_began_before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::window_start.lt(window_began_before))
+            .filter(
+                login_failures::locked_until
+                    .is_null()
+                    .or(login_failures::locked_until.lt(now)),
+            ),
+    )
+    .execute(conn)
+}
+
+/// Counts one more attempt for a subject whose window is open, if it is under its limit and
+/// not locked: one conditional statement, so that attempts racing on PostgreSQL's parallel
+/// writers are each counted (the row lock serialises them and the condition is re-read).
+pub fn count_attempt(
+    conn: &mut DbConnection,
+    subject: &str,
+    limit: i32,
+    window_began_after: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    use login_failures::dsl as f;
+    let n = diesel::update(
+        f::login_failures
+            .filter(f::subject.eq(subject))
+            .filter(f::window_start.gt(window_began_after))
+            .filter(f::window_start.le(now))
+            .filter(f::failures.lt(limit))
+            .filter(f::locked_until.is_null().or(f::locked_until.le(now))),
+    )
+    .set(f::failures.eq(f::failures + 1))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Starts a new window with this attempt, where the old one is over and no lock holds.
+pub fn restart_window(
+    conn: &mut DbConnection,
+    subject: &str,
+    window_began_before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    use login_failures::dsl as f;
+    let n = diesel::update(
+        f::login_failures
+            .filter(f::subject.eq(subject))
+            .filter(f::window_start.le(window_began_before))
+            .filter(f::locked_until.is_null().or(f::locked_until.le(now))),
+    )
+    .set((
+        f::failures.eq(1),
+        f::window_start.eq(now),
+        f::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn insert_failure(conn: &mut DbConnection, row: &FailureRow) -> QueryResult<()> {
+    diesel::insert_into(login_failures::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Locks a subject that has reached its limit, and opens a fresh window after the lock.
+pub fn lock_if_full(
+    conn: &mut DbConnection,
+    subject: &str,
+    limit: i32,
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    use login_failures::dsl as f;
+    diesel::update(
+        f::login_failures
+            .filter(f::subject.eq(subject))
+            .filter(f::failures.ge(limit)),
+    )
+    .set((
+        f::locked_until.eq(Some(until)),
+        f::failures.eq(0),
+        f::window_start.eq(until),
+    ))
+    .execute(conn)
+}
+
+/// Takes one attempt back (a successful sign-in is no failure).
+pub fn forgive_one(conn: &mut DbConnection, subject: &str) -> QueryResult<usize> {
+    use login_failures::dsl as f;
+    diesel::update(
+        f::login_failures
+            .filter(f::subject.eq(subject))
+            .filter(f::failures.gt(0)),
+    )
+    .set(f::failures.eq(f::failures - 1))
+    .execute(conn)
 }

@@ -11,6 +11,14 @@ pub fn local_day(at: DateTime<Utc>) -> NaiveDate {
 }
 
 /// The stored form of a day.
+/// A stored UTC time as the city reads it: `YYYY-MM-DD HH:MM` in Asia/Jerusalem.
+pub fn local_time_text(utc: chrono::NaiveDateTime) -> String {
+    utc.and_utc()
+        .with_timezone(&Jerusalem)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 pub fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }

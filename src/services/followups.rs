@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::followups::{self as store, FollowupRow, ListFilter, NoteRow};
 use crate::db::{self, DbConnection, DbError};
+use crate::domain::account::Scope;
 use crate::domain::followup::{check_change, due_day, ChangeError, FollowupPolicy, Status};
 use crate::domain::period::{day_key, local_day};
 use crate::domain::survey::{Answer, AnswerValue};
@@ -45,6 +46,7 @@ pub fn plan(
         contact_phone: source.contact_phone.filter(|_| consented),
         opened_at: now.naive_utc(),
         updated_at: now.naive_utc(),
+        assignee_id: None,
     }))
 }
 
@@ -93,6 +95,7 @@ pub fn list(
         status: status.map(|s| s.as_str().to_string()),
         department,
         overdue_before: overdue.then(|| day_key(local_day(now))),
+        ..ListFilter::default()
     };
     let mut out = Vec::new();
     for row in store::list(conn, &filter, 1000)? {
@@ -101,16 +104,26 @@ pub fn list(
     Ok(out)
 }
 
-/// Moves a case on: to `in_progress`, or `closed` with a note saying what was done.
+/// A case in the caller's scope; out of scope reads as not there at all.
+fn find_in(conn: &mut DbConnection, scope: &Scope, id: &str) -> Result<FollowupRow, FollowupError> {
+    store::find(conn, id)?
+        .filter(|row| scope.allows(&row.department_code))
+        .ok_or(FollowupError::NotFound)
+}
+
+/// Moves a case on: to `in_progress`, or `closed` with a note saying what was done. `author`
+/// is the management user acting (None through the API).
 pub fn change(
     conn: &mut DbConnection,
+    scope: &Scope,
     id: &str,
     to: Status,
     note: Option<String>,
+    author: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Case, FollowupError> {
     db::write_transaction(conn, |conn| {
-        let row = store::find(conn, id)?.ok_or(FollowupError::NotFound)?;
+        let row = find_in(conn, scope, id)?;
         let from = Status::parse(&row.status).unwrap_or(Status::Open);
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         match check_change(from, to, note.as_deref()) {
@@ -141,6 +154,7 @@ pub fn change(
             status: to.as_str().to_string(),
             note,
             created_at: now.naive_utc(),
+            author_id: author.map(str::to_string),
         });
         let closed_on = (to == Status::Closed).then(|| day_key(local_day(now)));
         let changed = store::change(
@@ -157,5 +171,140 @@ pub fn change(
         }
         let row = store::find(conn, id)?.ok_or(FollowupError::NotFound)?;
         Ok(case(conn, row, now)?)
+    })
+}
+
+/// What the inbox asks for, besides the caller's scope.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// None: every case not closed.
+    pub status: Option<Status>,
+    pub department: Option<String>,
+    pub service: Option<String>,
+    /// Only the cases this user took.
+    pub assignee: Option<String>,
+}
+
+/// The most cases one inbox page lists.
+pub const INBOX_LIMIT: i64 = 500;
+
+/// The caller's cases, overdue first, then by due day.
+pub fn inbox(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filter: &InboxFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<Case>, DbError> {
+    let list = ListFilter {
+        status: filter.status.map(|s| s.as_str().to_string()),
+        department: filter.department.clone(),
+        departments: match scope {
+            Scope::All => None,
+            Scope::Departments(d) => Some(d.clone()),
+        },
+        service: filter.service.clone(),
+        assignee: filter.assignee.clone(),
+        open_only: filter.status.is_none(),
+        overdue_before: None,
+    };
+    let mut out = Vec::new();
+    for row in store::list(conn, &list, INBOX_LIMIT)? {
+        out.push(case(conn, row, now)?);
+    }
+    // Due days sort as text; overdue ones come first whatever their status.
+    out.sort_by_key(|c| !c.overdue);
+    Ok(out)
+}
+
+/// Takes a case: it is assigned to `user_id`.
+pub fn take(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), FollowupError> {
+    db::write_transaction(conn, |conn| {
+        let row = find_in(conn, scope, id)?;
+        if store::assign(conn, &row.id, user_id, now.naive_utc())? != 1 {
+            return Err(FollowupError::Closed);
+        }
+        Ok(())
+    })
+}
+
+/// Adds a note without changing the status (a closed case takes no more notes).
+pub fn add_note(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    author: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), FollowupError> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(FollowupError::Invalid(
+            [("note".to_string(), "is required".to_string())].into(),
+        ));
+    }
+    db::write_transaction(conn, |conn| {
+        let row = find_in(conn, scope, id)?;
+        if row.status == Status::Closed.as_str() {
+            return Err(FollowupError::Closed);
+        }
+        store::insert_note(
+            conn,
+            &NoteRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                followup_id: row.id.clone(),
+                status: row.status.clone(),
+                note: note.to_string(),
+                created_at: now.naive_utc(),
+                author_id: Some(author.to_string()),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Everything needed to call the resident back: the case, the request it came from, and the
+/// answers (contact details are on the case only where the resident agreed).
+pub struct CaseView {
+    pub case: Case,
+    pub request: Option<store::CaseRequest>,
+    pub answers: Vec<crate::db::responses::AnswerRow>,
+    /// Management users by id, for the assignee and the notes' authors.
+    pub people: std::collections::HashMap<String, String>,
+}
+
+pub fn view(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<CaseView, FollowupError> {
+    let row = find_in(conn, scope, id)?;
+    let request = store::request_of(conn, &row.response_id)?;
+    let answers = db::responses::answers_of(conn, &row.response_id)?;
+    let case = case(conn, row, now)?;
+    let mut people = std::collections::HashMap::new();
+    let ids = case
+        .row
+        .assignee_id
+        .iter()
+        .chain(case.notes.iter().filter_map(|n| n.author_id.as_ref()));
+    for user_id in ids {
+        if !people.contains_key(user_id) {
+            if let Some(u) = db::users::by_id(conn, user_id)? {
+                people.insert(user_id.clone(), u.email);
+            }
+        }
+    }
+    Ok(CaseView {
+        case,
+        request,
+        answers,
+        people,
     })
 }

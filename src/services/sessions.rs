@@ -5,15 +5,17 @@
 //! last use. Failed sign-ins are counted per account and per client address, both as keyed
 //! hashes: past the limit, that account or address waits (`429`), whatever the password.
 //!
-//! The steps are split by what they cost: [`check`] reads (is either subject locked? who is
-//! this?), the caller verifies the password off the request thread (argon2id), and
-//! [`record_failure`] or [`start`] write through the writer.
+//! The steps are split by what they cost: [`begin`] counts the attempt and finds the user, the
+//! caller verifies the password off the request thread (argon2id, a bounded number at once),
+//! and [`fail`] or [`start`] settle the count; all three write through the writer.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rand::rngs::OsRng;
 use rand::RngCore;
+
+use diesel::Connection;
 
 use crate::db::users::{FailureRow, SessionRow, UserRow};
 use crate::db::{self, DbConnection, DbError};
@@ -28,10 +30,13 @@ pub const IDLE: Duration = Duration::minutes(30);
 /// The idle clock moves at most this often (a write per page view would be waste).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
-/// How many failures lock an account, and an address (an office behind one address has many
-/// people), within [`WINDOW`]; a lock lasts [`LOCK`].
-const ACCOUNT_FAILURES: i32 = 5;
+/// How many failed sign-ins within [`WINDOW`] lock a subject for [`LOCK`]: one account from one
+/// address (someone guessing), one address whatever the accounts (someone spraying; an office
+/// behind one address has many people), one account from anywhere (a distributed guess; high,
+/// so that one address cannot lock somebody else out: it meets its own limits first).
+const PAIR_FAILURES: i32 = 5;
 const ADDRESS_FAILURES: i32 = 20;
+const ACCOUNT_FAILURES: i32 = 50;
 const WINDOW: Duration = Duration::minutes(15);
 const LOCK: Duration = Duration::minutes(15);
 
@@ -52,7 +57,8 @@ super::db_error_from!(SignInError);
 pub struct Attempt {
     /// The address as typed, normalised (None when it is not an address at all).
     pub email: Option<String>,
-    subjects: Vec<String>,
+    /// (subject, limit): the pair, the account, the client address.
+    subjects: Vec<(String, i32)>,
 }
 
 impl Attempt {
@@ -60,14 +66,29 @@ impl Attempt {
         let email = normalize_email(email);
         // Text that is no address at all counts against one shared "account".
         let account = email.clone().unwrap_or_default();
+        let hash = |purpose: &str, text: &str| key.keyed_hash(purpose, text);
         Attempt {
             subjects: vec![
-                format!("account:{}", key.keyed_hash("sign-in-account", &account)),
-                format!("address:{}", key.keyed_hash("sign-in-address", client)),
+                (
+                    format!(
+                        "pair:{}",
+                        hash("sign-in-pair", &format!("{account}\n{client}"))
+                    ),
+                    PAIR_FAILURES,
+                ),
+                (
+                    format!("account:{}", hash("sign-in-account", &account)),
+                    ACCOUNT_FAILURES,
+                ),
+                (
+                    format!("address:{}", hash("sign-in-address", client)),
+                    ADDRESS_FAILURES,
+                ),
             ],
             email,
         }
     }
+
 }
 
 /// What a sign-in attempt found: the stored user (if any) whose hash the caller verifies.
@@ -75,61 +96,84 @@ pub struct Checked {
     pub user: Option<UserRow>,
 }
 
-/// Refuses at once when the account or the address is locked; otherwise finds the user.
-pub fn check(
+/// Counts the attempt before its password is checked (so that a burst of parallel guesses is
+/// counted one by one, and the ones past the limit never reach the password check), refusing
+/// at once where a subject is locked or already has its limit of attempts in this window; then
+/// finds the user. Runs through the writer; every count is one conditional statement, so it
+/// holds on PostgreSQL's parallel writers too.
+pub fn begin(
     conn: &mut DbConnection,
     attempt: &Attempt,
     now: DateTime<Utc>,
 ) -> Result<Checked, SignInError> {
     let now = now.naive_utc();
-    let locked = db::users::failures(conn, &attempt.subjects)?
-        .into_iter()
-        .filter_map(|f| f.locked_until.filter(|t| *t > now))
-        .max();
-    if let Some(until) = locked {
-        return Err(SignInError::Throttled(until - now));
-    }
-    let user = match &attempt.email {
-        Some(email) => db::users::by_email(conn, email)?,
-        None => None,
-    };
-    Ok(Checked { user })
+    db::write_transaction(conn, |conn| {
+        for (subject, limit) in &attempt.subjects {
+            if let Some(wait) = count(conn, subject, *limit, now)? {
+                // The transaction backs out: no subject is counted for a refused attempt.
+                return Err(SignInError::Throttled(wait));
+            }
+        }
+        let user = match &attempt.email {
+            Some(email) => db::users::by_email(conn, email)?,
+            None => None,
+        };
+        Ok(Checked { user })
+    })
 }
 
-/// Counts a failure against the account and the address; locks either past its limit.
-pub fn record_failure(
+/// Counts one attempt for a subject; `Some(wait)` when it may not try now.
+fn count(
     conn: &mut DbConnection,
-    attempt: &Attempt,
-    now: DateTime<Utc>,
-) -> Result<(), SignInError> {
-    let now = now.naive_utc();
-    db::write_transaction(conn, |conn| {
-        let known = db::users::failures(conn, &attempt.subjects)?;
-        for subject in &attempt.subjects {
-            let limit = if subject.starts_with("account:") {
-                ACCOUNT_FAILURES
-            } else {
-                ADDRESS_FAILURES
-            };
-            let mut row = known
-                .iter()
-                .find(|f| &f.subject == subject)
-                .filter(|f| f.window_start + WINDOW > now)
-                .cloned()
-                .unwrap_or(FailureRow {
-                    subject: subject.clone(),
-                    failures: 0,
+    subject: &str,
+    limit: i32,
+    now: NaiveDateTime,
+) -> Result<Option<Duration>, SignInError> {
+    let window_from = now - WINDOW;
+    for _ in 0..3 {
+        if db::users::count_attempt(conn, subject, limit, window_from, now)? {
+            return Ok(None);
+        }
+        let stored = db::users::failures(conn, &[subject.to_string()])?.pop();
+        match stored {
+            Some(f) if f.locked_until.is_some_and(|t| t > now) => {
+                return Ok(f.locked_until.map(|t| t - now))
+            }
+            Some(f) if f.window_start > window_from && f.failures >= limit => {
+                return Ok(Some(f.window_start + WINDOW - now))
+            }
+            Some(_) => {
+                if db::users::restart_window(conn, subject, window_from, now)? {
+                    return Ok(None);
+                }
+            }
+            None => {
+                let row = FailureRow {
+                    subject: subject.to_string(),
+                    failures: 1,
                     window_start: now,
                     locked_until: None,
-                });
-            row.failures += 1;
-            if row.failures >= limit {
-                row.locked_until = Some(now + LOCK);
-                // A fresh window after the lock: five more tries, not one.
-                row.failures = 0;
-                row.window_start = now + LOCK;
+                };
+                // In a savepoint: on PostgreSQL a clash with a racing insert must not abort
+                // the whole transaction; the next round counts on the row that won.
+                match conn.transaction(|c| db::users::insert_failure(c, &row)) {
+                    Ok(()) => return Ok(None),
+                    Err(e) if db::connection::is_unique_violation(&e) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
-            db::users::save_failure(conn, &row)?;
+        }
+    }
+    // Three rounds lost to racing attempts: this one waits its turn.
+    Ok(Some(Duration::seconds(1)))
+}
+
+/// The attempt failed: a subject that reached its limit is locked for [`LOCK`].
+pub fn fail(conn: &mut DbConnection, attempt: &Attempt, now: DateTime<Utc>) -> Result<(), SignInError> {
+    let until = now.naive_utc() + LOCK;
+    db::write_transaction(conn, |conn| {
+        for (subject, limit) in &attempt.subjects {
+            db::users::lock_if_full(conn, subject, *limit, until)?;
         }
         Ok(())
     })
@@ -150,8 +194,14 @@ pub fn start(
     OsRng.fill_bytes(&mut bytes);
     let id = URL_SAFE_NO_PAD.encode(bytes);
     db::write_transaction(conn, |conn| {
-        if let Some(account) = attempt.subjects.first() {
-            db::users::clear_failures(conn, account)?;
+        // The attempt was counted in `begin`: the pair's and the account's counts are
+        // forgotten, the address's loses this attempt (its other people's failures stay).
+        for (subject, _) in &attempt.subjects {
+            if subject.starts_with("address:") {
+                db::users::forgive_one(conn, subject)?;
+            } else {
+                db::users::clear_failures(conn, subject)?;
+            }
         }
         db::users::insert_session(
             conn,
@@ -205,13 +255,20 @@ pub fn touch(conn: &mut DbConnection, session_id: &str, now: DateTime<Utc>) -> R
     Ok(())
 }
 
-/// Ends a session at once (sign out); also sweeps sessions that expired unused.
-pub fn end(conn: &mut DbConnection, session_id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+/// Ends a session at once (sign out, or a new sign-in in the same browser).
+pub fn end(conn: &mut DbConnection, session_id: &str) -> Result<(), DbError> {
+    db::users::delete_session(conn, &hash_secret(session_id))?;
+    Ok(())
+}
+
+/// Forgets sessions that have ended and failure counts that no longer matter (housekeeping),
+/// so that neither table grows with time or with guesses at made-up addresses.
+pub fn sweep(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, DbError> {
     let now = now.naive_utc();
     db::write_transaction(conn, |conn| {
-        db::users::delete_session(conn, &hash_secret(session_id))?;
-        db::users::delete_stale_sessions(conn, now - ABSOLUTE, now - IDLE)?;
-        Ok::<_, DbError>(())
+        let sessions = db::users::delete_stale_sessions(conn, now - ABSOLUTE, now - IDLE)?;
+        let failures = db::users::delete_stale_failures(conn, now - WINDOW - LOCK, now)?;
+        Ok::<_, DbError>(sessions + failures)
     })
 }
 

@@ -19,6 +19,8 @@ both_backends!(
     state_changing_requests_need_the_token_and_this_origin,
     the_dashboard_shows_the_reports_figures_for_its_scope,
     hostile_and_malformed_admin_input_gets_a_clear_refusal,
+    behind_a_trusted_proxy_each_client_is_throttled_alone_and_bursts_are_counted,
+    cookies_are_secure_when_the_base_url_is_https,
 );
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -382,14 +384,45 @@ fn state_changing_requests_need_the_token_and_this_origin(kind: Kind) {
         ("Sec-Fetch-Site", "same-origin"),
     ];
     assert_eq!(send(&mut v, creds(&csrf), &ours), 303, "the real form");
-    // Signed in, a form from another session's page is refused.
-    let page = other.get("/admin/login");
-    assert_eq!(page.status, 200);
+    // Signed in, a token from another session's page is refused.
+    user(&app, "omar@city.example", Role::Manager, "engineering");
     assert_eq!(
-        v.post("/admin/logout", &[("csrf", &theirs)], &[]).status,
+        other
+            .sign_in("omar@city.example", PASSWORD, "/admin")
+            .status,
+        303
+    );
+    let omars = Visitor::csrf_of(&other.get("/admin"));
+    assert_eq!(
+        v.post("/admin/logout", &[("csrf", &omars)], &[]).status,
         403
     );
     assert_eq!(v.get("/admin").status, 200, "still signed in");
+    // A browser told to send no referrer says `Origin: null`: accepted only with
+    // `Sec-Fetch-Site: same-origin`, and still only with the token.
+    let mine = Visitor::csrf_of(&v.get("/admin"));
+    let null_alone = [("Origin", "null")];
+    assert_eq!(
+        v.post("/admin/logout", &[("csrf", &mine)], &null_alone)
+            .status,
+        403
+    );
+    let null_same = [("Origin", "null"), ("Sec-Fetch-Site", "same-origin")];
+    assert_eq!(
+        v.post("/admin/logout", &[("csrf", &omars)], &null_same)
+            .status,
+        403
+    );
+    assert_eq!(
+        v.post("/admin/logout", &[("csrf", &mine)], &null_same)
+            .status,
+        303
+    );
+    // The app's pages ask browsers to send their origin on form posts.
+    let raw = ureq::get(&format!("{}/admin/login", app.address))
+        .call()
+        .expect("login page");
+    assert_eq!(raw.header("referrer-policy"), Some("same-origin"));
 }
 
 fn the_dashboard_shows_the_reports_figures_for_its_scope(kind: Kind) {
@@ -471,6 +504,16 @@ fn hostile_and_malformed_admin_input_gets_a_clear_refusal(kind: Kind) {
     let r = v.get("/admin/departments/%3Cscript%3Ealert(1)%3C%2Fscript%3E");
     assert_eq!(r.status, 404);
     assert!(!r.body.contains("<script>alert"));
+    // What a visitor typed comes back escaped.
+    let mut e = Visitor::new(&app);
+    let r = e.sign_in(
+        r#""><script>alert(1)</script>@x.example"#,
+        "whatever it is",
+        "/admin",
+    );
+    assert_eq!(r.status, 401);
+    assert!(!r.body.contains("<script>alert(1)"), "{}", r.body);
+    assert!(r.body.contains("&lt;script&gt;alert(1)"));
     // A sign-in that would send the person elsewhere sends them home instead.
     let mut w = Visitor::new(&app);
     let r = w.sign_in("admin@city.example", PASSWORD, "https://evil.example/admin");
@@ -499,4 +542,257 @@ fn hostile_and_malformed_admin_input_gets_a_clear_refusal(kind: Kind) {
     let huge = "x".repeat(40_000);
     let r = w.post("/admin/login", &[("csrf", &csrf), ("password", &huge)], &[]);
     assert_eq!(r.status, 400);
+}
+
+both_backends!(follow_up_cases_are_worked_in_scope_with_every_step_recorded,);
+
+/// Answers a new resident interaction on `service` with `overall` (2 or less opens a case);
+/// returns the case's id.
+fn bad_experience(app: &TestApp, id: &str, service: &str, consent: &str, comment: &str) -> String {
+    let mut body = app.interaction(id, "he");
+    body["service_code"] = service.into();
+    let r = app.report(&body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let url = r.json()["survey_url"].as_str().expect("url").to_string();
+    let path = url.strip_prefix(&app.address).expect("own").to_string();
+    let form = [
+        ("overall", "1"),
+        ("resolved", "not_resolved"),
+        ("contact_consent", consent),
+        ("comment", comment),
+    ];
+    let r = app.post_form(&path, &form);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let cases = app.get_api("/api/v1/followups").json();
+    cases["followups"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["service"] == service && c["contact"].is_null() == (consent == "no"))
+        .and_then(|c| c["id"].as_str())
+        .expect("a case for that answer")
+        .to_string()
+}
+
+fn follow_up_cases_are_worked_in_scope_with_every_step_recorded(kind: Kind) {
+    let Some(app) = app(kind) else { return };
+    let ours = bad_experience(
+        &app,
+        "CASE-1",
+        "sanitation.bulky-waste",
+        "yes",
+        "<b>נשאר</b> ליד הבית",
+    );
+    let theirs = bad_experience(&app, "CASE-2", "engineering.hazard", "no", "בור במדרכה");
+    user(&app, "dana@city.example", Role::Manager, "sanitation");
+    user(&app, "viewer@city.example", Role::Viewer, "sanitation");
+    let mut dana = Visitor::new(&app);
+    assert_eq!(
+        dana.sign_in("dana@city.example", PASSWORD, "/admin").status,
+        303
+    );
+
+    // The inbox holds the department's case only; the other is 404 by URL, read or acted on.
+    let inbox = dana.get("/admin/followups");
+    assert_eq!(inbox.status, 200);
+    assert!(inbox.body.contains(&format!("/admin/followups/{ours}")));
+    assert!(!inbox.body.contains(&theirs));
+    assert_eq!(dana.get(&format!("/admin/followups/{theirs}")).status, 404);
+    assert_eq!(
+        dana.get("/admin/followups?department=engineering").status,
+        404
+    );
+    assert_eq!(dana.get("/admin/followups?status=lost").status, 400);
+    let page = dana.get(&format!("/admin/followups/{ours}"));
+    assert_eq!(page.status, 200);
+    let csrf = Visitor::csrf_of(&page);
+    let act = |v: &mut Visitor, id: &str, action: &str, note: &str| {
+        v.post(
+            &format!("/admin/followups/{id}"),
+            &[("csrf", &csrf), ("action", action), ("note", note)],
+            &[],
+        )
+    };
+    assert_eq!(act(&mut dana, &theirs, "take", "").status, 404);
+
+    // Everything needed to call back: the CRM's id, the answers, the comment escaped, the
+    // contact the resident agreed to give.
+    assert!(page.body.contains("CASE-1"));
+    assert!(page.body.contains("&lt;b&gt;נשאר&lt;/b&gt; ליד הבית"));
+    assert!(page.body.contains("mailto:r-"), "consented contact shown");
+    assert!(page.body.contains("+972501234567"));
+
+    // Without the token nothing happens.
+    let r = dana.post(
+        &format!("/admin/followups/{ours}"),
+        &[("action", "take")],
+        &[],
+    );
+    assert_eq!(r.status, 403);
+    // Take, note, in progress; closing needs a note.
+    for action in ["take", "progress"] {
+        let r = act(&mut dana, &ours, action, "");
+        assert_eq!(r.status, 303, "{action}: {}", r.body);
+    }
+    assert_eq!(
+        act(&mut dana, &ours, "note", "התקשרתי, אין מענה").status,
+        303
+    );
+    assert_eq!(act(&mut dana, &ours, "note", "   ").status, 422);
+    let r = act(&mut dana, &ours, "close", "");
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("role=\"alert\""));
+    assert_eq!(
+        act(&mut dana, &ours, "close", &"א".repeat(2001)).status,
+        422
+    );
+    assert_eq!(act(&mut dana, &ours, "dance", "").status, 400);
+    let mine = dana.get("/admin/followups?mine=1");
+    assert!(mine.body.contains(&ours), "taken by me");
+    assert_eq!(
+        act(&mut dana, &ours, "close", "הפסולת פונתה, התושבת עודכנה").status,
+        303
+    );
+    let closed = dana.get(&format!("/admin/followups/{ours}"));
+    assert!(
+        closed.body.contains("dana@city.example"),
+        "who wrote the notes"
+    );
+    assert!(closed.body.contains("התקשרתי, אין מענה"));
+    assert!(closed.body.contains("הפסולת פונתה"));
+    assert!(
+        !closed.body.contains(r#"name="action""#),
+        "no actions on a closed case"
+    );
+    assert_eq!(act(&mut dana, &ours, "note", "עוד משהו").status, 409);
+    let api = app.get_api("/api/v1/followups?status=closed").json();
+    assert_eq!(api["followups"][0]["id"], ours.as_str());
+    assert_eq!(
+        api["followups"][0]["notes"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    // A viewer reads the case but changes nothing.
+    let mut viewer = Visitor::new(&app);
+    assert_eq!(
+        viewer
+            .sign_in("viewer@city.example", PASSWORD, "/admin")
+            .status,
+        303
+    );
+    let open = bad_experience(&app, "CASE-3", "sanitation.bulky-waste", "no", "");
+    let seen = viewer.get(&format!("/admin/followups/{open}"));
+    assert_eq!(seen.status, 200);
+    assert!(!seen.body.contains(r#"name="action""#));
+    assert!(seen.body.contains("אין פרטי קשר"), "no consent, no contact");
+    let token = Visitor::csrf_of(&seen);
+    let r = viewer.post(
+        &format!("/admin/followups/{open}"),
+        &[("csrf", &token), ("action", "take")],
+        &[],
+    );
+    assert_eq!(r.status, 403);
+}
+
+fn behind_a_trusted_proxy_each_client_is_throttled_alone_and_bursts_are_counted(kind: Kind) {
+    let start = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    }) else {
+        return;
+    };
+    user(&app, "dana@city.example", Role::Manager, "sanitation");
+    let try_as = |v: &mut Visitor, ip: &str, password: &str| {
+        let form = v.get("/admin/login");
+        let csrf = Visitor::csrf_of(&form);
+        v.post(
+            "/admin/login",
+            &[
+                ("csrf", &csrf),
+                ("email", "dana@city.example"),
+                ("password", password),
+            ],
+            &[("X-Forwarded-For", ip)],
+        )
+        .status
+    };
+    // An attacker's five guesses lock Dana's account for the attacker's address only.
+    let mut attacker = Visitor::new(&app);
+    for _ in 0..5 {
+        assert_eq!(try_as(&mut attacker, "203.0.113.7", "a wrong guess!"), 401);
+    }
+    assert_eq!(try_as(&mut attacker, "203.0.113.7", PASSWORD), 429);
+    // A forged address further left changes nothing: only the proxy's last hop counts.
+    assert_eq!(
+        try_as(&mut attacker, "198.51.100.1, 203.0.113.7", PASSWORD),
+        429
+    );
+    let mut dana = Visitor::new(&app);
+    assert_eq!(
+        try_as(&mut dana, "192.0.2.10", PASSWORD),
+        303,
+        "Dana from her office"
+    );
+
+    // A burst of parallel guesses from one address: no more than five reach the password.
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| {
+                let app = &app;
+                let try_as = &try_as;
+                scope.spawn(move || {
+                    let mut v = Visitor::new(app);
+                    try_as(&mut v, "2001:db8:1:2:aaaa::1", "a parallel guess")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let guessed = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(guessed + refused, 12, "{statuses:?}");
+    assert!(guessed <= 5, "{statuses:?}");
+    // The same /64 is the same client.
+    assert_eq!(
+        try_as(&mut Visitor::new(&app), "2001:db8:1:2:bbbb::9", PASSWORD),
+        429
+    );
+}
+
+fn cookies_are_secure_when_the_base_url_is_https(kind: Kind) {
+    let start = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |s| {
+        s.base_url = "https://mashov.city.example".into();
+    }) else {
+        return;
+    };
+    user(&app, "dana@city.example", Role::Manager, "sanitation");
+    let mut v = Visitor::new(&app);
+    assert_eq!(
+        v.sign_in("dana@city.example", PASSWORD, "/admin").status,
+        303
+    );
+    assert!(!v.set_cookies.is_empty());
+    assert!(
+        v.set_cookies.iter().all(|c| c.contains("Secure")),
+        "{:?}",
+        v.set_cookies
+    );
+    // The origin check knows its own origin from the base URL.
+    let page = v.get("/admin");
+    let csrf = Visitor::csrf_of(&page);
+    let http_origin = [("Origin", app.address.as_str())];
+    assert_eq!(
+        v.post("/admin/logout", &[("csrf", &csrf)], &http_origin)
+            .status,
+        403
+    );
+    let own = [("Origin", "https://mashov.city.example")];
+    assert_eq!(
+        v.post("/admin/logout", &[("csrf", &csrf)], &own).status,
+        303
+    );
 }

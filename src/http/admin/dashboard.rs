@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Duration;
+use chrono::{Duration, Months};
 use serde::Serialize;
 
 use super::chart::{self, Chart, Point, DEPENDABLE_N};
@@ -15,7 +15,7 @@ use crate::domain::dashboard::{previous, Preset};
 use crate::domain::interaction::{Audience, Channel};
 use crate::domain::language::Language;
 use crate::domain::metrics::{Figures, Share};
-use crate::domain::period::{day_key, local_day};
+use crate::domain::period::{day_key, local_day, month_start, week_start};
 use crate::domain::report::{By, ReportParams};
 use crate::services::catalog;
 use crate::services::reports::{self, Group, Report, ReportContext, ReportQueryError};
@@ -161,7 +161,6 @@ async fn page(
     }
     let now = state.clock.now();
     let (from, to) = q.preset.range(local_day(now));
-    let (prev_from, prev_to) = previous(from, to);
     let params = ReportParams {
         from,
         to,
@@ -177,10 +176,11 @@ async fn page(
     } else {
         By::Department
     };
-    // Residents by week over twelve weeks; employees (whole months only) by month over six.
+    // Residents by week over twelve whole weeks; employees (whole months only) by month over
+    // six.
     let (trend_by, trend_from) = match q.audience {
-        Audience::Resident => (By::Week, to - Duration::days(12 * 7 - 1)),
-        Audience::Employee => (By::Month, to - Duration::days(183)),
+        Audience::Resident => (By::Week, week_start(to) - Duration::weeks(11)),
+        Audience::Employee => (By::Month, month_start(to) - Months::new(5)),
     };
     let ctx = ReportContext {
         min_group_size: state.settings.min_group_size,
@@ -195,6 +195,9 @@ async fn page(
     let computed = state
         .db
         .scan(move |conn| {
+            let now = reports::report(conn, &ctx, &p, None)?;
+            // The period before the one counted (employees' periods widen to whole months).
+            let (prev_from, prev_to) = previous(now.from, now.to);
             let before = ReportParams {
                 from: prev_from,
                 to: prev_to,
@@ -206,7 +209,7 @@ async fn page(
             };
             Ok::<_, ReportQueryError>(Reports {
                 names: catalog::names(conn, p.lang)?,
-                now: reports::report(conn, &ctx, &p, None)?,
+                now,
                 before: reports::report(conn, &ctx, &before, None)?,
                 rows: reports::report(conn, &ctx, &p, Some(rows_by))?,
                 trend: reports::report(conn, &ctx, &trend, Some(trend_by))?,
@@ -224,6 +227,27 @@ async fn page(
     };
     let body = render(state, req, &signed, &q, department.as_deref(), &r)?;
     Ok(html(StatusCode::OK, Ok(body)))
+}
+
+/// The keys of every week (residents) or month (employees) a trend report covers.
+fn periods(trend: &Report, audience: Audience) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut at = match audience {
+        Audience::Resident => week_start(trend.from),
+        Audience::Employee => month_start(trend.from),
+    };
+    while at <= trend.to && keys.len() < 60 {
+        // Weeks are keyed by their Sunday, months as YYYY-MM (as the reports key them).
+        keys.push(match audience {
+            Audience::Resident => day_key(at),
+            Audience::Employee => at.format("%Y-%m").to_string(),
+        });
+        at = match audience {
+            Audience::Resident => at + Duration::weeks(1),
+            Audience::Employee => at + Months::new(1),
+        };
+    }
+    keys
 }
 
 fn percent(v: f64) -> String {
@@ -390,14 +414,17 @@ fn render(
         .as_ref()
         .map(|f| metrics(t, lang, f, r.before.total.figures.as_ref()))
         .unwrap_or_default();
-    let points: Vec<Point> = r
-        .trend
-        .rows
-        .iter()
-        .map(|g| Point {
-            label: g.key.clone(),
-            value: g.figures.as_ref().and_then(|f| f.csat.value),
-            n: g.figures.as_ref().map_or(0, |f| f.csat.n),
+    // Every period of the trend, those without answers too: a gap must show as a gap.
+    let points: Vec<Point> = periods(&r.trend, q.audience)
+        .into_iter()
+        .map(|key| {
+            let g = r.trend.rows.iter().find(|g| g.key == key);
+            let f = g.and_then(|g| g.figures.as_ref());
+            Point {
+                label: key,
+                value: f.and_then(|f| f.csat.value),
+                n: f.map_or(0, |f| f.csat.n),
+            }
         })
         .collect();
     let trend = points
@@ -436,8 +463,7 @@ fn render(
             let f = g.figures.as_ref();
             let dash = || "–".to_string();
             Row {
-                href: department
-                    .is_none()
+                href: (department.is_none() && !g.key.is_empty())
                     .then(|| format!("/admin/departments/{}", g.key)),
                 label: r
                     .names

@@ -1,6 +1,5 @@
 //! `GET /admin/login`, `POST /admin/login`, `POST /admin/logout`.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -62,11 +61,8 @@ fn next_of(req: &HttpRequest) -> String {
 /// The sign-in form, with a fresh pre-session cookie that its CSRF token is tied to.
 pub async fn form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let lang = language(&req, None);
-    let login_cookie = req
-        .cookie(LOGIN_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| !v.is_empty() && v.len() <= 64)
-        .unwrap_or_else(sessions::new_login_cookie);
+    // Always a fresh value: one planted by someone else would let them know the token.
+    let login_cookie = sessions::new_login_cookie();
     let page = render(&state, &req, lang, &login_cookie, &next_of(&req), "", None);
     let mut response = html(StatusCode::OK, page);
     let _ = response.add_cookie(&cookie(&state, LOGIN_COOKIE, login_cookie));
@@ -105,15 +101,13 @@ async fn sign_in(
     let password = field(&form, "password")?.unwrap_or("").to_string();
     let next = safe_next(field(&form, "next")?);
     let lang = language(req, None);
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = super::client_address(&state.settings, req);
     let attempt = Attempt::new(&state.key, &email, &client);
     let now = state.clock.now();
+    let counted = attempt.clone();
     let checked = match state
         .db
-        .read(|conn| sessions::check(conn, &attempt, now))
+        .write(move |conn| sessions::begin(conn, &counted, now))
         .await
     {
         Ok(c) => c,
@@ -121,8 +115,15 @@ async fn sign_in(
         Err(SignInError::Db(e)) => return Err(e.into()),
         Err(SignInError::Invalid) => return Err(AdminError::BadRequest),
     };
-    // argon2id takes tens of milliseconds of CPU: off the request thread. An unknown address
-    // and a disabled account take the same time as a wrong password.
+    // argon2id takes tens of milliseconds of CPU and 19 MiB: off the request thread, a few at
+    // a time. An unknown address and a disabled account take as long as a wrong password.
+    let permit = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        state.password_checks.acquire(),
+    )
+    .await
+    .map_err(|_| AdminError::Db(crate::db::DbError::Cancelled))?
+    .map_err(|_| AdminError::Db(crate::db::DbError::Cancelled))?;
     let user = checked.user;
     let verified = web::block(move || match user {
         Some(u) if !password.is_empty() => {
@@ -136,29 +137,35 @@ async fn sign_in(
     })
     .await
     .map_err(|_| AdminError::Db(crate::db::DbError::Cancelled))?;
+    drop(permit);
+    let settle = |e: SignInError| match e {
+        SignInError::Db(e) => AdminError::Db(e),
+        _ => AdminError::BadRequest,
+    };
     let Some(user) = verified else {
         let failed = attempt.clone();
         state
             .db
-            .write(move |conn| sessions::record_failure(conn, &failed, now))
+            .write(move |conn| sessions::fail(conn, &failed, now))
             .await
-            .map_err(|e| match e {
-                SignInError::Db(e) => AdminError::Db(e),
-                _ => AdminError::BadRequest,
-            })?;
+            .map_err(settle)?;
         let error = state.templates.text(lang, "admin.login.failed");
         let page = render(state, req, lang, &login_cookie, &next, &email, Some(error));
         return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
     let user_id = user.id.clone();
+    // A session this browser already had ends: one browser, one session.
+    let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
     let id = state
         .db
-        .write(move |conn| sessions::start(conn, &attempt, &user_id, now))
+        .write(move |conn| {
+            if let Some(old) = previous {
+                sessions::end(conn, &old)?;
+            }
+            sessions::start(conn, &attempt, &user_id, now)
+        })
         .await
-        .map_err(|e| match e {
-            SignInError::Db(e) => AdminError::Db(e),
-            _ => AdminError::BadRequest,
-        })?;
+        .map_err(settle)?;
     let mut gone = cookie(state, LOGIN_COOKIE, String::new());
     gone.make_removal();
     Ok(HttpResponse::SeeOther()
@@ -204,16 +211,14 @@ pub async fn logout(
         let signed = signed_in(&state, &req).await?;
         let form = read_form(payload).await?;
         check_token(&signed.csrf, field(&form, "csrf")?)?;
-        let (id, now) = (signed.session_id().to_string(), state.clock.now());
-        state
-            .db
-            .write(move |conn| sessions::end(conn, &id, now))
-            .await?;
-        let mut gone = Cookie::build(SESSION_COOKIE, "").path("/admin").finish();
+        let id = signed.session_id().to_string();
+        state.db.write(move |conn| sessions::end(conn, &id)).await?;
+        let mut gone = cookie(&state, SESSION_COOKIE, String::new());
         gone.make_removal();
         Ok::<_, AdminError>(
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/admin/login"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
                 .cookie(gone)
                 .finish(),
         )

@@ -4,11 +4,13 @@
 
 mod chart;
 pub mod dashboard;
+pub mod followups;
 pub mod login;
 mod page;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::db::DbError;
@@ -27,15 +29,55 @@ pub const LOGIN_COOKIE: &str = "mashov_login";
 pub const LANG_COOKIE: &str = "mashov_lang";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(dashboard::show))
-        .route(
-            "/admin/departments/{code}",
-            web::get().to(dashboard::department),
-        )
-        .route("/admin/login", web::get().to(login::form))
-        .route("/admin/login", web::post().to(login::submit))
-        .route("/admin/logout", web::post().to(login::logout))
-        .route("/admin/language/{code}", web::get().to(switch_language));
+    cfg.service(
+        web::scope("/admin")
+            // Survey pages send no referrer at all (their links carry secrets); with that
+            // policy browsers send `Origin: null` on form posts, which the origin check must
+            // refuse. The app's own pages carry no secret in their URLs.
+            .wrap(DefaultHeaders::new().add(("Referrer-Policy", "same-origin")))
+            .route("", web::get().to(dashboard::show))
+            .route("/departments/{code}", web::get().to(dashboard::department))
+            .route("/followups", web::get().to(followups::inbox))
+            .route("/followups/{id}", web::get().to(followups::show))
+            .route("/followups/{id}", web::post().to(followups::act))
+            .route("/login", web::get().to(login::form))
+            .route("/login", web::post().to(login::submit))
+            .route("/logout", web::post().to(login::logout))
+            .route("/language/{code}", web::get().to(switch_language)),
+    );
+}
+
+/// The client's address, for throttling sign-ins: the connection's, or (when the connection
+/// comes from a trusted proxy) the nearest address in `X-Forwarded-For` that is not itself a
+/// trusted proxy. Anything else in that header could be written by the client. An IPv6 client
+/// counts by its /64, which one host or household holds whole.
+pub fn client_address(settings: &crate::config::Settings, req: &HttpRequest) -> String {
+    use std::net::IpAddr;
+    let mut ip = req.peer_addr().map(|a| a.ip());
+    if ip.is_some_and(|p| settings.trusted_proxies.contains(&p)) {
+        let forwarded: Vec<IpAddr> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        if let Some(client) = forwarded
+            .iter()
+            .rev()
+            .find(|a| !settings.trusted_proxies.contains(a))
+        {
+            ip = Some(*client);
+        }
+    }
+    match ip {
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(v4) => v4.to_string(),
+        None => String::new(),
+    }
 }
 
 /// Why an admin request was not served.
@@ -122,19 +164,28 @@ fn login_location(next: &str) -> String {
     }
 }
 
-/// Where a sign-in may send someone back to: a path of this app, never another origin.
+/// Where a sign-in may send someone back to: a page of this app, never another origin, never
+/// a path that climbs out of `/admin` (`..`, also percent-encoded), never the sign-in or
+/// sign-out forms themselves.
 pub fn safe_next(next: Option<&str>) -> String {
+    let ok = |n: &str| {
+        let path = n.split(['?', '#']).next().unwrap_or("");
+        let lower = path.to_ascii_lowercase();
+        (n == "/admin" || n.starts_with("/admin/") || n.starts_with("/admin?"))
+            && n.is_ascii()
+            && !n.contains("//")
+            && !n.contains('\\')
+            && !n.bytes().any(|b| b.is_ascii_control())
+            && !lower.contains("%2e")
+            && !lower.contains("%2f")
+            && !lower.contains("%5c")
+            && !path.split('/').any(|seg| seg == "." || seg == "..")
+            && !path.starts_with("/admin/login")
+            && !path.starts_with("/admin/logout")
+            && n.len() <= 512
+    };
     match next {
-        Some(n)
-            if (n == "/admin" || n.starts_with("/admin/") || n.starts_with("/admin?"))
-                && !n.contains("//")
-                && !n.contains('\\')
-                && !n.chars().any(char::is_control)
-                && !n.starts_with("/admin/login")
-                && n.len() <= 512 =>
-        {
-            n.to_string()
-        }
+        Some(n) if ok(n) => n.to_string(),
         _ => "/admin".to_string(),
     }
 }
@@ -206,7 +257,13 @@ pub fn check_origin(state: &AppState, req: &HttpRequest) -> Result<(), AdminErro
         let ours = url::Url::parse(&state.settings.base_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        if origin.to_str().ok() != Some(ours.as_str()) {
+        let origin = origin.to_str().ok();
+        // A browser told not to send referrers says `null`; it is ours only when the browser
+        // also says the request is same-origin (the token is checked all the same).
+        let same_site = headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin");
+        if origin != Some(ours.as_str()) && !(origin == Some("null") && same_site) {
             return Err(AdminError::Csrf);
         }
     }
@@ -269,9 +326,20 @@ async fn switch_language(
         .iter()
         .find(|(k, _)| k == "next")
         .map(|(_, v)| v.as_str());
-    let back = match next {
-        Some("/admin/login") => "/admin/login".to_string(),
-        n => safe_next(n),
+    // The sign-in form keeps where it was to send the person afterwards.
+    let back = match next.and_then(|n| n.strip_prefix("/admin/login")) {
+        Some(rest) => {
+            let inner: Vec<(String, String)> =
+                serde_urlencoded::from_str(rest.trim_start_matches('?')).unwrap_or_default();
+            match inner.iter().find(|(k, _)| k == "next") {
+                Some((_, n)) => format!(
+                    "/admin/login?{}",
+                    serde_urlencoded::to_string([("next", safe_next(Some(n)))]).unwrap_or_default()
+                ),
+                None => "/admin/login".to_string(),
+            }
+        }
+        None => safe_next(next),
     };
     let mut c = cookie(&state, LANG_COOKIE, lang.code().to_string());
     c.set_max_age(actix_web::cookie::time::Duration::days(365));
@@ -297,6 +365,10 @@ mod tests {
             "/administrator",
             "/s/token",
             "/admin/login?next=/admin",
+            "/admin/../s/token",
+            "/admin/%2e%2e/api/v1/export",
+            "/admin/logout",
+            "/admin/כניסה",
             "",
         ] {
             assert_eq!(safe_next(Some(bad)), "/admin", "{bad}");

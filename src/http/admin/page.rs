@@ -74,14 +74,17 @@ impl<'a> Chrome<'a> {
             })
             .collect();
         let nav = match signed {
-            Some(_) => [("/admin", "nav.dashboard")]
-                .into_iter()
-                .map(|(href, key)| NavLink {
-                    href,
-                    label: text(key),
-                    current: req.path() == href,
-                })
-                .collect(),
+            Some(_) => [
+                ("/admin", "nav.dashboard"),
+                ("/admin/followups", "nav.followups"),
+            ]
+            .into_iter()
+            .map(|(href, key)| NavLink {
+                href,
+                label: text(key),
+                current: req.path() == href,
+            })
+            .collect(),
             None => Vec::new(),
         };
         Chrome {

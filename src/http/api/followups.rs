@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::{authenticate, read_json, ApiError};
+use crate::domain::account::Scope;
 use crate::domain::followup::Status;
 use crate::domain::FieldErrors;
 use crate::services::followups::{self, Case, FollowupError};
@@ -162,7 +163,10 @@ pub async fn update(
     let now = state.clock.now();
     let case = state
         .db
-        .write(move |conn| followups::change(conn, &id, status, note, now).map_err(ApiError::from))
+        .write(move |conn| {
+            followups::change(conn, &Scope::All, &id, status, note, None, now)
+                .map_err(ApiError::from)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(case_json(&case)))
 }
