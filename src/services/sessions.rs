@@ -88,7 +88,6 @@ impl Attempt {
             email,
         }
     }
-
 }
 
 /// What a sign-in attempt found: the stored user (if any) whose hash the caller verifies.
@@ -169,7 +168,11 @@ fn count(
 }
 
 /// The attempt failed: a subject that reached its limit is locked for [`LOCK`].
-pub fn fail(conn: &mut DbConnection, attempt: &Attempt, now: DateTime<Utc>) -> Result<(), SignInError> {
+pub fn fail(
+    conn: &mut DbConnection,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) -> Result<(), SignInError> {
     let until = now.naive_utc() + LOCK;
     db::write_transaction(conn, |conn| {
         for (subject, limit) in &attempt.subjects {
