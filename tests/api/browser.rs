@@ -14,7 +14,7 @@ use crate::helpers::{count, spawn_app, Kind, TestApp};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Browser {
+pub struct Browser {
     driver: Child,
     base: String,
     session: String,
@@ -29,7 +29,7 @@ fn find(binary: &str) -> Option<String> {
 }
 
 impl Browser {
-    fn start() -> Option<Browser> {
+    pub fn start() -> Option<Browser> {
         let (Some(driver), Some(chromium)) = (find("chromedriver"), find("chromium")) else {
             if std::env::var("MASHOV_TEST_REQUIRE_BROWSER").is_ok() {
                 panic!(
@@ -106,11 +106,11 @@ impl Browser {
         self.call(method, &format!("/session/{}{path}", self.session), body)
     }
 
-    fn open(&self, url: &str) {
+    pub fn open(&self, url: &str) {
         self.session("POST", "/url", Some(json!({ "url": url })));
     }
 
-    fn element(&self, css: &str) -> String {
+    pub fn element(&self, css: &str) -> String {
         let v = self.session(
             "POST",
             "/element",
@@ -122,12 +122,12 @@ impl Browser {
             .to_string()
     }
 
-    fn click(&self, css: &str) {
+    pub fn click(&self, css: &str) {
         let id = self.element(css);
         self.session("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
-    fn type_into(&self, css: &str, text: &str) {
+    pub fn type_into(&self, css: &str, text: &str) {
         let id = self.element(css);
         self.session(
             "POST",
@@ -136,14 +136,14 @@ impl Browser {
         );
     }
 
-    fn x(&self, css: &str) -> f64 {
+    pub fn x(&self, css: &str) -> f64 {
         let id = self.element(css);
         self.session("GET", &format!("/element/{id}/rect"), None)["x"]
             .as_f64()
             .expect("x")
     }
 
-    fn selected(&self, css: &str) -> bool {
+    pub fn selected(&self, css: &str) -> bool {
         let id = self.element(css);
         self.session("GET", &format!("/element/{id}/selected"), None)
             .as_bool()
@@ -151,7 +151,7 @@ impl Browser {
     }
 
     /// Waits for a navigation that a click started: WebDriver may return before it ends.
-    fn wait_for(&self, what: &str, done: impl Fn(&Browser) -> bool) {
+    pub fn wait_for(&self, what: &str, done: impl Fn(&Browser) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(15);
         while !done(self) {
             assert!(
@@ -163,22 +163,78 @@ impl Browser {
         }
     }
 
-    fn title(&self) -> String {
+    pub fn title(&self) -> String {
         self.session("GET", "/title", None)
             .as_str()
             .unwrap_or("")
             .to_string()
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         self.session("GET", "/url", None)
             .as_str()
             .unwrap_or("")
             .to_string()
     }
 
+    /// Runs a script in the page and returns its value.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        self.session(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// The window's size in CSS pixels (360 wide is the smallest phone the app must serve).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.session(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
+    /// Runs axe-core (installed by `.ci/run` from npm) against the page for WCAG 2.1 A and AA;
+    /// returns each violation as "rule: targets". Without axe-core the test fails where
+    /// browsers are required and is skipped elsewhere.
+    pub fn axe_violations(&self) -> Option<Vec<String>> {
+        let path = std::env::var("MASHOV_AXE_JS").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/.ci/npm/node_modules/axe-core/axe.min.js"
+            )
+            .into()
+        });
+        let Ok(source) = std::fs::read_to_string(&path) else {
+            assert!(
+                std::env::var("MASHOV_TEST_REQUIRE_BROWSER").is_err(),
+                "axe-core is missing at {path}: run `npm ci --prefix .ci/npm`"
+            );
+            eprintln!("skipped axe-core: {path} is missing");
+            return None;
+        };
+        self.execute(&format!("{source}\nreturn true;"), json!([]));
+        let found = self.session(
+            "POST",
+            "/execute/async",
+            Some(json!({"args": [], "script": "const done = arguments[arguments.length - 1];\
+                axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+                .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(' | '))))\
+                .catch(e => done(['axe failed: ' + e]));"})),
+        );
+        Some(
+            found
+                .as_array()
+                .expect("a list of violations")
+                .iter()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect(),
+        )
+    }
+
     /// Saves a screenshot under target/ for a person to look at.
-    fn screenshot(&self, name: &str) {
+    pub fn screenshot(&self, name: &str) {
         use base64::Engine;
         let png = self.session("GET", "/screenshot", None);
         if let Some(data) = png.as_str() {

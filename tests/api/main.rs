@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod admin_browser;
 
 mod browser;
 mod campaigns;

@@ -1,0 +1,162 @@
+//! The management app in a real headless Chromium, without a line of JavaScript of its own:
+//! sign in, read the dashboard, open a department, take and close a case; axe-core finds no
+//! WCAG 2.1 A/AA violation on any of those pages, in Hebrew and in English; screenshots at 360
+//! and 1280 px are kept under target/tmp.
+
+use crate::admin::{user, PASSWORD};
+use crate::both_backends;
+use crate::browser::Browser;
+use crate::helpers::{spawn_app_with, Kind, TestApp};
+use chrono::TimeZone;
+use mashov::domain::account::Role;
+
+both_backends!(a_manager_works_the_app_in_a_browser_and_every_page_passes_axe);
+
+/// A few weeks of answers in sanitation, one of them bad enough to open a case.
+fn seed(app: &TestApp) -> usize {
+    let mut cases = 0;
+    for week in 0..4 {
+        for (i, overall) in ["5", "4", "2", "5", "3"].iter().enumerate() {
+            let at = chrono::Utc
+                .with_ymd_and_hms(2026, 11, 3 + week * 7, 8, 0, 0)
+                .unwrap();
+            app.clock.set(at);
+            let mut body = app.interaction(&format!("W{week}-{i}"), "he");
+            body["closed_at"] = (at - chrono::Duration::hours(1)).to_rfc3339().into();
+            let r = app.report(&body);
+            assert_eq!(r.status, 201, "{}", r.body);
+            let url = r.json()["survey_url"].as_str().expect("url").to_string();
+            let path = url.strip_prefix(&app.address).expect("own").to_string();
+            let comment = format!("הערה {week}-{i}");
+            let consent = if *overall == "2" { "yes" } else { "no" };
+            let form = [
+                ("overall", *overall),
+                ("resolved", "resolved"),
+                ("contact_consent", consent),
+                ("comment", comment.as_str()),
+            ];
+            assert_eq!(app.post_form(&path, &form).status, 303);
+            cases += usize::from(*overall == "2");
+        }
+    }
+    app.clock
+        .set(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap());
+    cases
+}
+
+fn check_page(b: &Browser, name: &str) {
+    let title = b.title();
+    assert!(!title.is_empty(), "{name} has a title");
+    let lang = b.execute(
+        "return document.documentElement.lang;",
+        serde_json::json!([]),
+    );
+    let dir = b.execute(
+        "return document.documentElement.dir;",
+        serde_json::json!([]),
+    );
+    assert!(lang.as_str().is_some_and(|l| !l.is_empty()), "{name}: lang");
+    assert!(
+        dir.as_str().is_some_and(|d| d == "rtl" || d == "ltr"),
+        "{name}: dir"
+    );
+    let h1s = b.execute(
+        "return document.querySelectorAll('h1').length;",
+        serde_json::json!([]),
+    );
+    assert_eq!(h1s, 1, "{name}: one h1");
+    if let Some(violations) = b.axe_violations() {
+        assert!(violations.is_empty(), "{name}: {violations:#?}");
+    }
+    for width in [360, 1280] {
+        b.resize(width, 900);
+        b.screenshot(&format!("admin-{name}-{width}"));
+        // Nothing wider than the window: no sideways scrolling on a phone.
+        let overflow = b.execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            serde_json::json!([]),
+        );
+        assert_eq!(overflow, 0, "{name} at {width} px scrolls sideways");
+    }
+    b.resize(390, 844);
+}
+
+fn a_manager_works_the_app_in_a_browser_and_every_page_passes_axe(kind: Kind) {
+    let start = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |_| {}) else {
+        return;
+    };
+    let Some(b) = Browser::start() else { return };
+    // The checker itself finds what it should: an image without a text alternative.
+    b.open("data:text/html,<!doctype html><html lang=en><title>t</title><main><h1>x</h1><img src=x.png></main></html>");
+    if let Some(found) = b.axe_violations() {
+        assert!(
+            found.iter().any(|v| v.starts_with("image-alt")),
+            "{found:?}"
+        );
+    }
+    assert!(seed(&app) >= 4);
+    user(&app, "dana@city.example", Role::Manager, "sanitation");
+
+    // Signed out, the app leads to its sign-in form.
+    b.open(&app.url("/admin"));
+    b.wait_for("the sign-in form", |b| b.url().contains("/admin/login"));
+    check_page(&b, "login-he");
+    b.type_into("#email", "dana@city.example");
+    b.type_into("#password", PASSWORD);
+    b.click("button[type=submit]");
+    b.wait_for("the dashboard", |b| b.url().ends_with("/admin"));
+    check_page(&b, "dashboard-he");
+
+    b.open(&app.url("/admin/departments/sanitation?period=month"));
+    check_page(&b, "department-he");
+
+    b.open(&app.url("/admin/followups"));
+    check_page(&b, "followups-he");
+    b.click("tbody a");
+    b.wait_for("a case", |b| b.url().contains("/admin/followups/"));
+    check_page(&b, "case-he");
+    let case = b.url();
+    b.click("button[value=take]");
+    b.wait_for("the case taken", |b| {
+        b.execute(
+            "return document.body.innerText.includes('dana@city.example (')",
+            serde_json::json!([]),
+        ) == true
+            && b.execute(
+                "return !document.querySelector('button[value=take]')",
+                serde_json::json!([]),
+            ) == true
+    });
+    b.type_into("#note", "דיברתי עם התושבת, הפח הוחלף");
+    b.click("button[value=close]");
+    b.wait_for("the case closed", |b| {
+        b.execute(
+            "return !document.querySelector('#note') && document.body.innerText.includes('הפח הוחלף')",
+            serde_json::json!([]),
+        ) == true
+    });
+    assert_eq!(b.url(), case);
+
+    // The same pages in English, chosen with the switch on the page.
+    b.click("a[lang=en]");
+    b.wait_for("English", |b| {
+        b.execute(
+            "return document.documentElement.lang",
+            serde_json::json!([]),
+        ) == "en"
+    });
+    check_page(&b, "case-en");
+    for (path, name) in [
+        ("/admin", "dashboard-en"),
+        ("/admin/departments/sanitation", "department-en"),
+        ("/admin/followups?status=closed", "followups-en"),
+    ] {
+        b.open(&app.url(path));
+        check_page(&b, name);
+    }
+    // Signing out leads back to the form, in English too.
+    b.click("header button[type=submit]");
+    b.wait_for("signed out", |b| b.url().contains("/admin/login"));
+    check_page(&b, "login-en");
+}
