@@ -295,6 +295,11 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
                     d.interactions, d.responses, d.employee_answers
                 );
                 println!("API key (demo): {}", d.api_key.expose());
+                println!(
+                    "management app: {base_url}/admin, sign in as admin@demo.example with the \
+                     password {} (shown once)",
+                    d.admin_password.expose()
+                );
                 println!("open survey link: {}", d.survey_url);
             }
             None => println!("the database already has a catalog; demo data not loaded"),

@@ -25,6 +25,8 @@ const EMPLOYEE_COMMENTS: &str = include_str!("../../demo/employee_comments.txt")
 /// What the demo loaded, and what a newcomer needs to try it.
 pub struct Demo {
     pub api_key: Secret<String>,
+    /// The management app's first admin, `admin@demo.example`, and its password (shown once).
+    pub admin_password: Secret<String>,
     pub survey_url: String,
     pub interactions: usize,
     pub responses: usize,
@@ -77,6 +79,7 @@ pub fn load_if_empty(
     catalog::import(conn, &parsed, now)?;
     let api_key =
         api_keys::create(conn, "demo", now).map_err(|e| DemoError::Data(e.to_string()))?;
+    let admin_password = demo_admin(conn, now)?;
 
     let comments = moods(COMMENTS);
     let services: Vec<(String, String)> = parsed
@@ -185,11 +188,34 @@ pub fn load_if_empty(
         .unwrap_or_default();
     Ok(Some(Demo {
         api_key,
+        admin_password,
         survey_url,
         interactions: interactions + 1,
         responses,
         employee_answers,
     }))
+}
+
+/// The demo's admin, with a random password: a demo reachable from a network must not open
+/// with a password everybody knows.
+fn demo_admin(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Secret<String>, DemoError> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let checked = crate::domain::account::NewPassword::parse(password.clone())
+        .map_err(|e| DemoError::Data(e.to_string()))?;
+    let user = super::accounts::NewUser::new(
+        "admin@demo.example",
+        crate::domain::account::Role::Admin,
+        "",
+        crate::domain::language::Language::He,
+        crate::domain::password::hash(&checked),
+    )
+    .map_err(|e| DemoError::Data(e.to_string()))?;
+    super::accounts::create(conn, &user, now).map_err(|e| DemoError::Data(e.to_string()))?;
+    Ok(Secret::new(password))
 }
 
 /// Reports a closed request at `at`, as the city's CRM would, through the same use case.

@@ -50,8 +50,13 @@ pub struct Page {
 
 impl Visitor {
     pub fn new(app: &TestApp) -> Visitor {
+        Visitor::at(&app.address)
+    }
+
+    /// A visitor of a server started some other way (the real binary).
+    pub fn at(base: &str) -> Visitor {
         Visitor {
-            base: app.address.clone(),
+            base: base.to_string(),
             agent: ureq::AgentBuilder::new()
                 .redirects(0)
                 .timeout(Duration::from_secs(30))
