@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod campaigns;
 pub mod catalog;
 pub mod connection;
+pub mod details;
 pub mod digest;
 pub mod export;
 pub mod followups;

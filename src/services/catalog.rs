@@ -96,3 +96,11 @@ pub fn names(
     }
     Ok(out)
 }
+
+/// The department a service belongs to (None for a code not in the catalog).
+pub fn department_of(conn: &mut DbConnection, service: &str) -> Result<Option<String>, DbError> {
+    Ok(db::catalog::all_services(conn)?
+        .into_iter()
+        .find(|s| s.code == service)
+        .map(|s| s.department_code))
+}

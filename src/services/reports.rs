@@ -180,6 +180,15 @@ pub fn keep_rollups_current(conn: &mut DbConnection, now: DateTime<Utc>) -> Resu
     Ok(())
 }
 
+/// The services a report with these parameters covers (for detail queries that must cover
+/// exactly what the figures beside them cover).
+pub fn services_for(
+    conn: &mut DbConnection,
+    params: &ReportParams,
+) -> Result<Vec<String>, DbError> {
+    Ok(services_in_scope(&catalog(conn)?, params))
+}
+
 /// The services a report covers: the filter's (service, department, scope), and for employees
 /// only the catalog's internal units.
 fn services_in_scope(catalog: &Catalog, params: &ReportParams) -> Vec<String> {

@@ -74,3 +74,15 @@ impl SurveyCache {
         Ok(def)
     }
 }
+
+/// The latest stored version of an audience's built-in survey, parsed (through the cache).
+pub fn latest(
+    conn: &mut DbConnection,
+    cache: &SurveyCache,
+    audience: Audience,
+) -> Result<Option<Arc<SurveyDefinition>>, DbError> {
+    match db::surveys::latest(conn, survey_key(audience))? {
+        Some(row) => Ok(Some(cache.get(conn, &row.id)?)),
+        None => Ok(None),
+    }
+}

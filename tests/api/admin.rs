@@ -801,3 +801,86 @@ fn cookies_are_secure_when_the_base_url_is_https(kind: Kind) {
         303
     );
 }
+
+both_backends!(department_and_service_pages_show_every_question_and_the_comments_in_scope);
+
+fn department_and_service_pages_show_every_question_and_the_comments_in_scope(kind: Kind) {
+    let Some(app) = app(kind) else { return };
+    let day = chrono::Utc.with_ymd_and_hms(2026, 11, 10, 8, 0, 0).unwrap();
+    app.clock.set(day);
+    let answer = |id: &str, service: &str, overall: &str, professionalism: &str, comment: &str| {
+        let mut body = app.interaction(id, "he");
+        body["service_code"] = service.into();
+        body["closed_at"] = (day - chrono::Duration::hours(1)).to_rfc3339().into();
+        let r = app.report(&body);
+        assert_eq!(r.status, 201, "{}", r.body);
+        let url = r.json()["survey_url"].as_str().expect("url").to_string();
+        let path = url.strip_prefix(&app.address).expect("own").to_string();
+        let form = [
+            ("overall", overall),
+            ("professionalism", professionalism),
+            ("resolved", "resolved"),
+            ("comment", comment),
+        ];
+        assert_eq!(app.post_form(&path, &form).status, 303);
+    };
+    answer("D-1", "sanitation.bulky-waste", "5", "4", "פינו מהר, תודה");
+    answer(
+        "D-2",
+        "sanitation.bulky-waste",
+        "1",
+        "2",
+        "Nobody came: 50% of the pile is still there",
+    );
+    answer("D-3", "engineering.hazard", "4", "5", "בור מסוכן בהנדסה");
+    app.clock
+        .set(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap());
+    user(&app, "dana@city.example", Role::Manager, "sanitation");
+    let mut v = Visitor::new(&app);
+    assert_eq!(
+        v.sign_in("dana@city.example", PASSWORD, "/admin").status,
+        303
+    );
+
+    let page = v.get("/admin/departments/sanitation?period=month");
+    assert_eq!(page.status, 200);
+    // Every scale question, professionalism too: (4 + 2) / 2.
+    assert!(
+        page.body.contains("הצוות שטיפל בפנייה היה מקצועי ואדיב"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"<td class="num">3.0</td>"#));
+    // Comments of the department only, newest first, the bad one linked to its case.
+    assert!(page.body.contains("פינו מהר"));
+    assert!(page.body.contains("Nobody came"));
+    assert!(!page.body.contains("בור מסוכן"));
+    assert!(
+        page.body.contains("/admin/followups/"),
+        "a link to the case"
+    );
+    // Filtered by score, and by text (literally: % is no wildcard; case does not matter).
+    let low = v.get("/admin/departments/sanitation?period=month&score=1");
+    assert!(low.body.contains("Nobody came") && !low.body.contains("פינו מהר"));
+    let found = v.get("/admin/departments/sanitation?period=month&q=NOBODY");
+    assert!(found.body.contains("Nobody came") && !found.body.contains("פינו מהר"));
+    let literal = v.get("/admin/departments/sanitation?period=month&q=50%25");
+    assert!(literal.body.contains("Nobody came"));
+    let none = v.get("/admin/departments/sanitation?period=month&q=%25%25%25");
+    assert!(!none.body.contains("Nobody came") && !none.body.contains("פינו מהר"));
+    for bad in ["score=9", "score=x", &format!("q={}", "a".repeat(201))] {
+        let r = v.get(&format!("/admin/departments/sanitation?{bad}"));
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    // A service page in scope; one of another department is not there at all.
+    let service = v.get("/admin/services/sanitation.bulky-waste?period=month");
+    assert_eq!(service.status, 200);
+    assert!(service.body.contains("Nobody came"));
+    assert_eq!(v.get("/admin/services/engineering.hazard").status, 404);
+    assert_eq!(v.get("/admin/services/no.such.service").status, 404);
+    // Employees: nothing below the minimum group, not a figure and not a comment.
+    let employees = v.get("/admin/departments/sanitation?period=month&audience=employee");
+    assert_eq!(employees.status, 200);
+    assert!(employees.body.contains("5 תשובות לפחות"), "withheld");
+    assert!(!employees.body.contains("Nobody came"));
+}

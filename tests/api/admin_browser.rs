@@ -150,6 +150,14 @@ fn a_manager_works_the_app_in_a_browser_and_every_page_passes_axe(kind: Kind) {
     for (path, name) in [
         ("/admin", "dashboard-en"),
         ("/admin/departments/sanitation", "department-en"),
+        (
+            "/admin/services/sanitation.bulky-waste?score=2",
+            "service-en",
+        ),
+        (
+            "/admin/departments/sanitation?audience=employee",
+            "employees-en",
+        ),
         ("/admin/followups?status=closed", "followups-en"),
     ] {
         b.open(&app.url(path));

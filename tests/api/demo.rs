@@ -61,13 +61,19 @@ fn the_demo_city_loads_once_and_every_surface_it_names_answers(kind: Kind) {
         .and_then(|(_, rest)| rest.split_once(' '))
         .map(|(p, _)| p.to_string())
         .expect("a password");
-    assert!(admin.starts_with(&format!("{}/admin", server.base)), "{admin}");
+    assert!(
+        admin.starts_with(&format!("{}/admin", server.base)),
+        "{admin}"
+    );
     let mut visitor = crate::admin::Visitor::at(&server.base);
     let signed = visitor.sign_in("admin@demo.example", &password, "/admin");
     assert_eq!(signed.status, 303, "{}", signed.body);
     let dashboard = visitor.get("/admin");
     assert_eq!(dashboard.status, 200);
-    assert!(dashboard.body.contains("/admin/departments/"), "departments listed");
+    assert!(
+        dashboard.body.contains("/admin/departments/"),
+        "departments listed"
+    );
     assert_eq!(visitor.get("/admin/followups").status, 200);
 
     let today = local_day(Utc::now());

@@ -1,6 +1,8 @@
-//! `GET /admin` (the city, or the caller's departments) and `GET /admin/departments/{code}`:
-//! the report figures for a period with their `n` and intervals, the change against the period
-//! before, a trend chart with its table, and a sortable table of departments (or services).
+//! `GET /admin` (the city, or the caller's departments), `GET /admin/departments/{code}` and
+//! `GET /admin/services/{code}`: the report figures for a period with their `n` and intervals,
+//! the change against the period before, a trend chart with its table, sortable tables of
+//! departments, services or channels, and on a department's or a service's page every question
+//! and the comments. A department or service outside the caller's scope is `404`.
 
 use std::collections::HashMap;
 
@@ -9,24 +11,29 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, Months};
 use serde::Serialize;
 
-use super::chart::{self, Chart, Point, DEPENDABLE_N};
+use super::chart::{self, Chart, Point};
+use super::details::{self, CommentView, Details, QuestionLine};
+use super::figures::{self, Header, Metric, Row};
 use super::{html, refusal, signed_in, AdminError, Chrome, Signed};
+use crate::db::details::CommentFilter;
 use crate::domain::dashboard::{previous, Preset};
 use crate::domain::interaction::{Audience, Channel};
-use crate::domain::language::Language;
-use crate::domain::metrics::{Figures, Share};
 use crate::domain::period::{day_key, local_day, month_start, week_start};
 use crate::domain::report::{By, ReportParams};
 use crate::services::catalog;
-use crate::services::reports::{self, Group, Report, ReportContext, ReportQueryError};
+use crate::services::reports::{self, Report, ReportContext, ReportQueryError};
 use crate::state::AppState;
-use crate::templates::Templates;
+
+/// What a page is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Focus {
+    City,
+    Department(String),
+    Service(String),
+}
 
 pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    match page(&state, &req, None).await {
-        Ok(r) => r,
-        Err(e) => refusal(&state, &req, e),
-    }
+    respond(&state, &req, Focus::City).await
 }
 
 pub async fn department(
@@ -34,9 +41,21 @@ pub async fn department(
     req: HttpRequest,
     code: web::Path<String>,
 ) -> HttpResponse {
-    match page(&state, &req, Some(code.into_inner())).await {
+    respond(&state, &req, Focus::Department(code.into_inner())).await
+}
+
+pub async fn service(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> HttpResponse {
+    respond(&state, &req, Focus::Service(code.into_inner())).await
+}
+
+async fn respond(state: &web::Data<AppState>, req: &HttpRequest, focus: Focus) -> HttpResponse {
+    match page(state, req, focus).await {
         Ok(r) => r,
-        Err(e) => refusal(&state, &req, e),
+        Err(e) => refusal(state, req, e),
     }
 }
 
@@ -46,6 +65,7 @@ struct Query {
     audience: Audience,
     channel: Option<Channel>,
     sort: Option<String>,
+    comments: CommentFilter,
 }
 
 fn query(req: &HttpRequest) -> Result<Query, AdminError> {
@@ -56,22 +76,36 @@ fn query(req: &HttpRequest) -> Result<Query, AdminError> {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     };
-    let bad = AdminError::BadRequest;
+    let bad = || AdminError::BadRequest;
+    let score = match one("score") {
+        None => None,
+        Some(s) => Some(
+            s.parse::<i32>()
+                .ok()
+                .filter(|n| (1..=5).contains(n))
+                .ok_or_else(bad)?,
+        ),
+    };
+    let search = one("q").map(str::to_string);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(bad());
+    }
     Ok(Query {
-        preset: match one("period") {
-            None | Some("") => Preset::default(),
-            Some(p) => Preset::parse(p).ok_or(bad)?,
-        },
-        audience: match one("audience") {
-            None | Some("") => Audience::Resident,
-            Some(a) => Audience::parse(a).ok_or(AdminError::BadRequest)?,
-        },
-        channel: match one("channel") {
-            None | Some("") => None,
-            Some(c) => Some(Channel::parse(c).ok_or(AdminError::BadRequest)?),
-        },
+        preset: one("period")
+            .map_or(Ok(Preset::default()), |p| Preset::parse(p).ok_or_else(bad))?,
+        audience: one("audience").map_or(Ok(Audience::Resident), |a| {
+            Audience::parse(a).ok_or_else(bad)
+        })?,
+        channel: one("channel")
+            .map(|c| Channel::parse(c).ok_or_else(bad))
+            .transpose()?,
         sort: one("sort").map(str::to_string),
+        comments: CommentFilter {
+            overall: score,
+            search,
+        },
     })
 }
 
@@ -83,34 +117,11 @@ struct Choice {
 }
 
 #[derive(Serialize)]
-struct Metric {
-    label: String,
-    value: String,
-    n: i64,
-    interval: Option<String>,
-    change: Option<String>,
-    uncertain: bool,
-}
-
-#[derive(Serialize)]
-struct Row {
-    href: Option<String>,
-    label: String,
-    csat: String,
-    effort: String,
-    resolution: String,
-    responses: String,
-    opened: String,
-    overdue: String,
-    uncertain: bool,
-}
-
-#[derive(Serialize)]
-struct Header {
-    label: String,
-    href: String,
-    /// `ascending` or `descending` where the table is sorted by this column (`aria-sort`).
-    sorted: Option<&'static str>,
+struct Table {
+    id: &'static str,
+    title: String,
+    headers: Vec<Header>,
+    rows: Vec<Row>,
 }
 
 #[derive(Serialize)]
@@ -121,43 +132,79 @@ struct TrendRow {
 }
 
 #[derive(Serialize)]
+struct Pick {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct Hidden {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
 struct DashboardPage<'a> {
     #[serde(flatten)]
     chrome: Chrome<'a>,
     heading: String,
+    action: String,
     period: String,
     presets: Vec<Choice>,
     audiences: Vec<Choice>,
+    channels: Vec<Pick>,
+    /// The chosen period and audience, kept by the channel and comment forms.
+    hidden: Vec<Hidden>,
     metrics: Vec<Metric>,
     withheld: Option<String>,
+    trend_title: String,
     chart: Chart,
     trend: Vec<TrendRow>,
-    headers: Vec<Header>,
-    rows: Vec<Row>,
+    tables: Vec<Table>,
+    details: bool,
+    questions: Vec<QuestionLine>,
+    comments: Vec<CommentView>,
+    scores: Vec<Pick>,
+    search: String,
+    residents: bool,
 }
 
-/// The four reports a dashboard shows, computed in one scan, and the catalog's names in the
-/// reader's language.
-struct Reports {
+/// Everything a page shows, computed in one scan: the reports, the details, the names.
+struct Computed {
     now: Report,
     before: Report,
-    rows: Report,
+    tables: Vec<(By, Report)>,
     trend: Report,
+    details: Option<Details>,
     names: HashMap<String, String>,
 }
 
 async fn page(
     state: &web::Data<AppState>,
     req: &HttpRequest,
-    department: Option<String>,
+    focus: Focus,
 ) -> Result<HttpResponse, AdminError> {
     let signed = signed_in(state, req).await?;
     let q = query(req)?;
-    if let Some(d) = &department {
-        // Out of scope answers as if it did not exist.
-        if !signed.account.scope.allows(d) {
-            return Err(AdminError::NotFound);
+    // Out of scope answers as if it did not exist.
+    let department = match &focus {
+        Focus::City => None,
+        Focus::Department(d) => Some(d.clone()),
+        Focus::Service(s) => {
+            let code = s.clone();
+            let owner = state
+                .db
+                .read(|conn| catalog::department_of(conn, &code))
+                .await?;
+            Some(owner.ok_or(AdminError::NotFound)?)
         }
+    };
+    if department
+        .as_ref()
+        .is_some_and(|d| !signed.account.scope.allows(d))
+    {
+        return Err(AdminError::NotFound);
     }
     let now = state.clock.now();
     let (from, to) = q.preset.range(local_day(now));
@@ -165,16 +212,24 @@ async fn page(
         from,
         to,
         audience: q.audience,
-        department: department.clone(),
+        department: department
+            .clone()
+            .filter(|_| matches!(focus, Focus::Department(_))),
         scope: signed.account.scope.as_filter(),
-        service: None,
+        service: match &focus {
+            Focus::Service(s) => Some(s.clone()),
+            _ => None,
+        },
         channel: q.channel,
         lang: signed.lang,
     };
-    let rows_by = if department.is_some() {
-        By::Service
-    } else {
-        By::Department
+    let residents = q.audience == Audience::Resident;
+    let tables: Vec<By> = match (&focus, residents) {
+        (Focus::City, _) => vec![By::Department],
+        (Focus::Department(_), true) => vec![By::Service, By::Channel],
+        (Focus::Department(_), false) => vec![By::Service],
+        (Focus::Service(_), true) => vec![By::Channel],
+        (Focus::Service(_), false) => Vec::new(),
     };
     // Residents by week over twelve whole weeks; employees (whole months only) by month over
     // six.
@@ -191,7 +246,8 @@ async fn page(
         .db
         .write(move |conn| reports::refresh(conn, &inbox, now))
         .await?;
-    let p = params.clone();
+    let (p, st, comment_filter) = (params.clone(), state.clone(), q.comments.clone());
+    let with_details = focus != Focus::City;
     let computed = state
         .db
         .scan(move |conn| {
@@ -207,161 +263,35 @@ async fn page(
                 from: trend_from,
                 ..p.clone()
             };
-            Ok::<_, ReportQueryError>(Reports {
+            let mut by = Vec::new();
+            for b in tables {
+                by.push((b, reports::report(conn, &ctx, &p, Some(b))?));
+            }
+            Ok::<_, ReportQueryError>(Computed {
                 names: catalog::names(conn, p.lang)?,
-                now,
                 before: reports::report(conn, &ctx, &before, None)?,
-                rows: reports::report(conn, &ctx, &p, Some(rows_by))?,
+                tables: by,
                 trend: reports::report(conn, &ctx, &trend, Some(trend_by))?,
+                details: with_details
+                    .then(|| details::read(conn, &st.surveys, &ctx, &p, &comment_filter))
+                    .transpose()?,
+                now,
             })
         })
         .await;
-    let r = match computed {
-        Ok(r) => r,
-        // A department not in the catalog; a filter that does not apply to this audience.
-        Err(ReportQueryError::Invalid(fields)) if fields.contains_key("department") => {
+    let c = match computed {
+        Ok(c) => c,
+        // A department not in the catalog, or a filter that does not apply to this audience.
+        Err(ReportQueryError::Invalid(fields))
+            if fields.contains_key("department") || fields.contains_key("service") =>
+        {
             return Err(AdminError::NotFound)
         }
         Err(ReportQueryError::Invalid(_)) => return Err(AdminError::BadRequest),
         Err(ReportQueryError::Db(e)) => return Err(e.into()),
     };
-    let body = render(state, req, &signed, &q, department.as_deref(), &r)?;
+    let body = render(state, req, &signed, &q, &focus, c)?;
     Ok(html(StatusCode::OK, Ok(body)))
-}
-
-/// The keys of every week (residents) or month (employees) a trend report covers.
-fn periods(trend: &Report, audience: Audience) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut at = match audience {
-        Audience::Resident => week_start(trend.from),
-        Audience::Employee => month_start(trend.from),
-    };
-    while at <= trend.to && keys.len() < 60 {
-        // Weeks are keyed by their Sunday, months as YYYY-MM (as the reports key them).
-        keys.push(match audience {
-            Audience::Resident => day_key(at),
-            Audience::Employee => at.format("%Y-%m").to_string(),
-        });
-        at = match audience {
-            Audience::Resident => at + Duration::weeks(1),
-            Audience::Employee => at + Months::new(1),
-        };
-    }
-    keys
-}
-
-fn percent(v: f64) -> String {
-    format!("{:.0}%", v * 100.0)
-}
-
-fn share_text(s: &Share) -> String {
-    s.value.map(percent).unwrap_or_else(|| "–".into())
-}
-
-fn mean_text(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into())
-}
-
-/// A change with its sign, to one decimal (none when whole).
-fn signed_change(delta: f64, unit: &str) -> String {
-    let sign = if delta > 0.0 { "+" } else { "" };
-    let rounded = (delta * 10.0).round() / 10.0;
-    if rounded.fract() == 0.0 {
-        format!("{sign}{rounded:.0}{unit}")
-    } else {
-        format!("{sign}{rounded:.1}{unit}")
-    }
-}
-
-fn metrics(t: &Templates, lang: Language, now: &Figures, before: Option<&Figures>) -> Vec<Metric> {
-    let text = |k: &str| t.text(lang, &format!("admin.metrics.{k}"));
-    let interval = |s: &Share| {
-        s.ci95
-            .map(|[lo, hi]| format!("{}–{}", percent(lo), percent(hi)))
-    };
-    let share_change = |a: &Share, b: Option<&Share>| {
-        let (a, b) = (a.value?, b?.value?);
-        Some(signed_change((a - b) * 100.0, &text("points")))
-    };
-    vec![
-        Metric {
-            label: text("csat"),
-            value: share_text(&now.csat),
-            n: now.csat.n,
-            interval: interval(&now.csat),
-            change: share_change(&now.csat, before.map(|b| &b.csat)),
-            uncertain: now.csat.n < DEPENDABLE_N,
-        },
-        Metric {
-            label: text("ease"),
-            value: mean_text(now.ces.value),
-            n: now.ces.n,
-            interval: None,
-            change: match (now.ces.value, before.and_then(|b| b.ces.value)) {
-                (Some(a), Some(b)) => Some(signed_change(a - b, "")),
-                _ => None,
-            },
-            uncertain: now.ces.n < DEPENDABLE_N,
-        },
-        Metric {
-            label: text("resolution"),
-            value: share_text(&now.resolution_rate),
-            n: now.resolution_rate.n,
-            interval: interval(&now.resolution_rate),
-            change: share_change(&now.resolution_rate, before.map(|b| &b.resolution_rate)),
-            uncertain: now.resolution_rate.n < DEPENDABLE_N,
-        },
-        Metric {
-            label: text("responses"),
-            value: now.responses.to_string(),
-            n: now.responses,
-            interval: None,
-            change: before.map(|b| signed_change((now.responses - b.responses) as f64, "")),
-            uncertain: false,
-        },
-    ]
-}
-
-const COLUMNS: [&str; 6] = [
-    "csat",
-    "ease",
-    "resolution",
-    "responses",
-    "opened",
-    "overdue",
-];
-
-fn sort_rows(rows: &mut [Group], sort: Option<&str>) -> (Option<&'static str>, bool) {
-    let (key, descending) = match sort {
-        Some(s) => match s.strip_prefix('-') {
-            Some(k) => (k, true),
-            None => (s, false),
-        },
-        None => return (None, false),
-    };
-    let Some(column) = COLUMNS.into_iter().find(|c| *c == key) else {
-        return (None, false);
-    };
-    let value = |g: &Group| -> Option<f64> {
-        let f = g.figures.as_ref();
-        match column {
-            "csat" => f?.csat.value,
-            "ease" => f?.ces.value,
-            "resolution" => f?.resolution_rate.value,
-            "responses" => f.map(|f| f.responses as f64),
-            "opened" => g.cases.map(|c| c.opened as f64),
-            _ => g.cases.map(|c| c.overdue as f64),
-        }
-    };
-    // Groups without a figure go last either way.
-    rows.sort_by(|a, b| match (value(a), value(b)) {
-        (Some(x), Some(y)) if descending => y.total_cmp(&x),
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.label.cmp(&b.label),
-    });
-    (Some(column), descending)
 }
 
 fn render(
@@ -369,16 +299,16 @@ fn render(
     req: &HttpRequest,
     signed: &Signed,
     q: &Query,
-    department: Option<&str>,
-    r: &Reports,
+    focus: &Focus,
+    c: Computed,
 ) -> Result<String, AdminError> {
     let (t, lang) = (&state.templates, signed.lang);
     let text = |k: &str| t.text(lang, &format!("admin.{k}"));
     let base = req.path().to_string();
     let link = |preset: Preset, audience: Audience, sort: Option<&str>| {
         let mut pairs = vec![("period", preset.as_str()), ("audience", audience.as_str())];
-        if let Some(c) = q.channel {
-            pairs.push(("channel", c.as_str()));
+        if let Some(ch) = q.channel.filter(|_| audience == Audience::Resident) {
+            pairs.push(("channel", ch.as_str()));
         }
         if let Some(s) = sort {
             pairs.push(("sort", s));
@@ -404,22 +334,35 @@ fn render(
             current: a == q.audience,
         })
         .collect();
-    let withheld = r.now.total.figures.is_none().then(|| {
-        text("withheld").replace("{n}", &r.now.min_group_size.unwrap_or_default().to_string())
+    let mut channels = vec![Pick {
+        value: String::new(),
+        label: text("dashboard.all_channels"),
+        selected: q.channel.is_none(),
+    }];
+    channels.extend(Channel::ALL.iter().map(|ch| Pick {
+        value: ch.as_str().to_string(),
+        label: t.text(lang, &format!("channels.{}", ch.as_str())),
+        selected: q.channel == Some(*ch),
+    }));
+    let withheld = c.now.total.figures.is_none().then(|| {
+        text("withheld").replace("{n}", &c.now.min_group_size.unwrap_or_default().to_string())
     });
-    let metrics = r
+    let metrics = c
         .now
         .total
         .figures
         .as_ref()
-        .map(|f| metrics(t, lang, f, r.before.total.figures.as_ref()))
+        .map(|f| figures::metrics(t, lang, f, c.before.total.figures.as_ref()))
         .unwrap_or_default();
-    // Every period of the trend, those without answers too: a gap must show as a gap.
-    let points: Vec<Point> = periods(&r.trend, q.audience)
+    let points: Vec<Point> = figures::periods(&c.trend, q.audience)
         .into_iter()
         .map(|key| {
-            let g = r.trend.rows.iter().find(|g| g.key == key);
-            let f = g.and_then(|g| g.figures.as_ref());
+            let f = c
+                .trend
+                .rows
+                .iter()
+                .find(|g| g.key == key)
+                .and_then(|g| g.figures.as_ref());
             Point {
                 label: key,
                 value: f.and_then(|f| f.csat.value),
@@ -431,64 +374,94 @@ fn render(
         .iter()
         .map(|p| TrendRow {
             label: p.label.clone(),
-            value: p.value.map(percent).unwrap_or_else(|| "–".into()),
+            value: p.value.map(figures::percent).unwrap_or_else(|| "–".into()),
             n: p.n,
         })
         .collect();
-    let mut groups = r.rows.rows.clone();
-    let (sorted, descending) = sort_rows(&mut groups, q.sort.as_deref());
-    let headers = COLUMNS
-        .into_iter()
-        .map(|c| {
-            let this = sorted == Some(c);
-            let next = if this && !descending {
-                format!("-{c}")
-            } else {
-                c.to_string()
-            };
-            Header {
-                label: text(&format!("metrics.{c}")),
-                href: link(q.preset, q.audience, Some(&next)),
-                sorted: this.then_some(if descending {
-                    "descending"
-                } else {
-                    "ascending"
-                }),
-            }
-        })
-        .collect();
-    let rows = groups
+    let name = |key: &str| c.names.get(key).cloned().unwrap_or_else(|| key.to_string());
+    let tables = c
+        .tables
         .iter()
-        .map(|g| {
-            let f = g.figures.as_ref();
-            let dash = || "–".to_string();
-            Row {
-                href: (department.is_none() && !g.key.is_empty())
-                    .then(|| format!("/admin/departments/{}", g.key)),
-                label: r
-                    .names
-                    .get(&g.key)
-                    .cloned()
-                    .unwrap_or_else(|| g.key.clone()),
-                csat: f.map(|f| share_text(&f.csat)).unwrap_or_else(dash),
-                effort: f.map(|f| mean_text(f.ces.value)).unwrap_or_else(dash),
-                resolution: f
-                    .map(|f| share_text(&f.resolution_rate))
-                    .unwrap_or_else(dash),
-                responses: f.map(|f| f.responses.to_string()).unwrap_or_else(dash),
-                opened: g.cases.map(|c| c.opened.to_string()).unwrap_or_else(dash),
-                overdue: g.cases.map(|c| c.overdue.to_string()).unwrap_or_else(dash),
-                uncertain: f.is_some_and(|f| f.csat.n < DEPENDABLE_N),
+        .map(|(by, report)| {
+            let mut groups = report.rows.clone();
+            let sorted = figures::sort_groups(&mut groups, q.sort.as_deref());
+            let rows = groups
+                .iter()
+                .map(|g| {
+                    let (label, href) = match by {
+                        By::Department => {
+                            (name(&g.key), Some(format!("/admin/departments/{}", g.key)))
+                        }
+                        By::Service => (name(&g.key), Some(format!("/admin/services/{}", g.key))),
+                        By::Channel => (t.text(lang, &format!("channels.{}", g.key)), None),
+                        _ => (g.key.clone(), None),
+                    };
+                    figures::row(g, label, href.filter(|_| !g.key.is_empty()))
+                })
+                .collect();
+            let (id, title) = match by {
+                By::Department => ("by-department", text("dashboard.by_department")),
+                By::Service => ("by-service", text("dashboard.by_service")),
+                _ => ("by-channel", text("dashboard.by_channel")),
+            };
+            Table {
+                id,
+                title,
+                headers: figures::headers(t, lang, sorted, |s| link(q.preset, q.audience, Some(s))),
+                rows,
             }
         })
         .collect();
-    let heading = match department {
-        Some(code) => r
-            .names
-            .get(code)
-            .cloned()
-            .unwrap_or_else(|| code.to_string()),
-        None => text("dashboard.heading"),
+    let (questions, comments) = match &c.details {
+        Some(d) => {
+            let comments = d
+                .comments
+                .iter()
+                .map(|cv| CommentView {
+                    when: cv.when.clone(),
+                    service: name(&cv.service),
+                    score: cv.score,
+                    text: cv.text.clone(),
+                    case: cv.case.clone(),
+                })
+                .collect();
+            (details::question_lines(d, lang), comments)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut scores = vec![Pick {
+        value: String::new(),
+        label: text("dashboard.any_score"),
+        selected: q.comments.overall.is_none(),
+    }];
+    scores.extend((1..=5).map(|n| Pick {
+        value: n.to_string(),
+        label: n.to_string(),
+        selected: q.comments.overall == Some(n),
+    }));
+    let heading = match focus {
+        Focus::City => text("dashboard.heading"),
+        Focus::Department(code) | Focus::Service(code) => name(code),
+    };
+    let mut hidden = vec![
+        Hidden {
+            name: "period",
+            value: q.preset.as_str().to_string(),
+        },
+        Hidden {
+            name: "audience",
+            value: q.audience.as_str().to_string(),
+        },
+    ];
+    if let Some(s) = &q.sort {
+        hidden.push(Hidden {
+            name: "sort",
+            value: s.clone(),
+        });
+    }
+    let trend_title = match q.audience {
+        Audience::Resident => text("dashboard.trend"),
+        Audience::Employee => text("dashboard.trend_months"),
     };
     let chrome = Chrome::new(state, req, lang, Some(signed), "dashboard.title");
     Ok(state.templates.render(
@@ -496,15 +469,24 @@ fn render(
         &DashboardPage {
             chrome,
             heading,
-            period: format!("{} – {}", day_key(r.now.from), day_key(r.now.to)),
+            action: base.clone(),
+            period: format!("{} – {}", day_key(c.now.from), day_key(c.now.to)),
             presets,
             audiences,
+            channels,
+            hidden,
             metrics,
             withheld,
+            trend_title,
             chart: chart::trend(&points),
             trend,
-            headers,
-            rows,
+            tables,
+            details: *focus != Focus::City,
+            questions,
+            comments,
+            scores,
+            search: q.comments.search.clone().unwrap_or_default(),
+            residents: q.audience == Audience::Resident,
         },
     )?)
 }

@@ -4,6 +4,8 @@
 
 mod chart;
 pub mod dashboard;
+mod details;
+mod figures;
 pub mod followups;
 pub mod login;
 mod page;
@@ -37,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(DefaultHeaders::new().add(("Referrer-Policy", "same-origin")))
             .route("", web::get().to(dashboard::show))
             .route("/departments/{code}", web::get().to(dashboard::department))
+            .route("/services/{code}", web::get().to(dashboard::service))
             .route("/followups", web::get().to(followups::inbox))
             .route("/followups/{id}", web::get().to(followups::show))
             .route("/followups/{id}", web::post().to(followups::act))
