@@ -5,7 +5,9 @@
 # years; about 4 minutes on SQLite) into $SEED_DIR (default /tmp/mashov-bench), then times whole
 # `curl` requests for the summary and the breakdown by service over the whole three years with
 # farm-bench (median of 7), then streams the whole period's CSV export over HTTP and reads the
-# server's peak memory. Settings: N (responses), MASHOV_BENCH_POSTGRES_URL.
+# server's peak memory; then signs in to the management app and times its dashboard and a
+# department's page (the default four weeks, and the year). Settings: N (responses),
+# MASHOV_BENCH_POSTGRES_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -26,6 +28,26 @@ reset_rollups() {
     sqlite://*) sqlite3 "${1#sqlite://}" "$sql" ;;
     *) psql -q "$1" -c "$sql" ;;
   esac
+}
+
+# Signs in as a bench admin (created once) and times the management app's heaviest pages.
+bench_admin() {
+  local name=$1 base=$2 jar=$SEED_DIR/$1.cookies
+  MASHOV_PASSWORD="bench admin passphrase" "$BIN" user create --email "bench@bench.example" \
+    --role admin >/dev/null 2>&1 || true
+  rm -f "$jar"
+  local csrf
+  csrf=$(curl -fsS -c "$jar" "$base/admin/login" | grep -o 'name="csrf" value="[^"]*"' | cut -d'"' -f4)
+  curl -fsS -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf=$csrf" \
+    --data-urlencode "email=bench@bench.example" --data-urlencode "password=bench admin passphrase" \
+    "$base/admin/login"
+  local dept
+  dept=$(curl -fsS -b "$jar" "$base/admin" | grep -o '/admin/departments/[a-z_.-]*' | head -n1)
+  for path in "/admin" "$dept" "/admin?period=year" "$dept?period=year"; do
+    echo "== $name: $path"
+    farm-bench -n 7 --warmup 2 -- curl -fsS -o /dev/null -b "$jar" "$base$path" 2>&1 \
+      | grep -E "wall|peak" || true
+  done
 }
 
 bench_one() {
@@ -51,6 +73,7 @@ bench_one() {
   curl -fsS -o "$SEED_DIR/export.csv" -w 'export: %{time_total}s, %{size_download} bytes\n' \
     -H "Authorization: Bearer $key" "http://127.0.0.1:$port/api/v1/export/responses.csv?$q"
   echo "rows: $(($(wc -l <"$SEED_DIR/export.csv") - 1)); server peak RSS: $(grep VmHWM /proc/$pid/status)"
+  bench_admin "$name" "http://127.0.0.1:$port"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 

@@ -308,3 +308,42 @@ pub fn view(
         people,
     })
 }
+
+/// A case with the request and the answers behind it, and who took it: what a CRM needs to
+/// act on it without asking mashov again.
+pub struct CaseInContext {
+    pub case: Case,
+    pub request: Option<store::CaseRequest>,
+    pub answers: Vec<crate::db::responses::AnswerRow>,
+    /// The address of the management user who took it.
+    pub assignee: Option<String>,
+}
+
+pub fn in_context(
+    conn: &mut DbConnection,
+    cases: Vec<Case>,
+) -> Result<Vec<CaseInContext>, DbError> {
+    let mut emails: std::collections::HashMap<String, Option<String>> = Default::default();
+    let mut out = Vec::with_capacity(cases.len());
+    for case in cases {
+        let request = store::request_of(conn, &case.row.response_id)?;
+        let answers = db::responses::answers_of(conn, &case.row.response_id)?;
+        let assignee = match &case.row.assignee_id {
+            Some(id) => {
+                if !emails.contains_key(id) {
+                    let email = db::users::by_id(conn, id)?.map(|u| u.email);
+                    emails.insert(id.clone(), email);
+                }
+                emails.get(id).cloned().flatten()
+            }
+            None => None,
+        };
+        out.push(CaseInContext {
+            case,
+            request,
+            answers,
+            assignee,
+        });
+    }
+    Ok(out)
+}

@@ -676,6 +676,17 @@ fn follow_up_cases_are_worked_in_scope_with_every_step_recorded(kind: Kind) {
         api["followups"][0]["notes"].as_array().map(Vec::len),
         Some(2)
     );
+    // The API gives a CRM the same context: its own request id, the answers, who took it.
+    let case = &api["followups"][0];
+    assert_eq!(case["external_id"], "CASE-1");
+    assert_eq!(case["channel"], "phone");
+    assert_eq!(case["assignee"], "dana@city.example");
+    assert_eq!(case["answers"]["overall"], 1);
+    assert_eq!(case["answers"]["resolved"], "not_resolved");
+    assert_eq!(case["comment"], "<b>נשאר</b> ליד הבית");
+    assert!(case["request_closed_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
 
     // A viewer reads the case but changes nothing.
     let mut viewer = Visitor::new(&app);

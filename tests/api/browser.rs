@@ -293,12 +293,12 @@ fn an_employee_picks_units_then_rates_them_in_a_real_browser(kind: Kind) {
     browser.click("label[for='it.helpdesk.timeliness-1']");
     browser.click("button[type=submit]");
     browser.wait_for("the thank-you page", |b| b.url().ends_with("/thanks/he"));
-    // Sealed in the inbox, one row for the whole submission, until the campaign closes.
+    // Sealed in the inbox, one row of one size per unit rated, until the campaign closes.
     let waiting = format!(
         "SELECT COUNT(*) AS n FROM anonymous_inbox WHERE cohort = 'campaign:{}'",
         c.id
     );
-    assert_eq!(count(&mut conn, &waiting), 1);
+    assert_eq!(count(&mut conn, &waiting), 2);
     let (_, drained) =
         campaigns::close(&mut conn, &c.id, &app.state.key.inbox_key(), now).expect("close");
     assert_eq!(drained.answers, 2);

@@ -7,7 +7,7 @@ use super::{authenticate, read_json, ApiError};
 use crate::domain::account::Scope;
 use crate::domain::followup::Status;
 use crate::domain::FieldErrors;
-use crate::services::followups::{self, Case, FollowupError};
+use crate::services::followups::{self, CaseInContext, FollowupError};
 use crate::state::AppState;
 
 /// The longest note kept.
@@ -24,27 +24,52 @@ impl From<FollowupError> for ApiError {
     }
 }
 
-fn case_json(c: &Case) -> Value {
-    let r = &c.row;
+fn case_json(c: &CaseInContext) -> Value {
+    let r = &c.case.row;
     let contact = (r.contact_name.is_some()
         || r.contact_email.is_some()
         || r.contact_phone.is_some())
     .then(|| json!({"name": r.contact_name, "email": r.contact_email, "phone": r.contact_phone}));
+    let at = |t: chrono::NaiveDateTime| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let mut answers = serde_json::Map::new();
+    let mut comment = None;
+    for a in &c.answers {
+        match (a.question_id.as_str(), a.int_value, &a.text_value) {
+            ("comment", _, Some(t)) => comment = Some(t.clone()),
+            (q, Some(n), _) => {
+                answers.insert(q.to_string(), json!(n));
+            }
+            (q, None, Some(t)) => {
+                answers.insert(q.to_string(), json!(t));
+            }
+            _ => {}
+        }
+    }
     json!({
         "id": r.id,
         "department": r.department_code,
         "service": r.service_code,
+        "external_id": c.request.as_ref().map(|q| q.external_id.clone()),
+        "channel": c.request.as_ref().and_then(|q| q.channel.clone()),
+        "request_opened_at": c.request.as_ref().and_then(|q| q.opened_at).map(at),
+        "request_closed_at": c.request.as_ref().map(|q| at(q.closed_at)),
         "reason": r.reason.split(',').collect::<Vec<_>>(),
         "status": r.status,
         "opened_on": r.opened_on,
         "due_on": r.due_on,
         "closed_on": r.closed_on,
-        "overdue": c.overdue,
+        "overdue": c.case.overdue,
+        "assignee": c.assignee,
+        "answers": answers,
+        "comment": comment,
         "contact": contact,
-        "notes": c.notes.iter().map(|n| json!({
+        "notes": c.case.notes.iter().map(|n| json!({
             "status": n.status,
             "note": n.note,
-            "at": n.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "at": at(n.created_at),
         })).collect::<Vec<_>>(),
     })
 }
@@ -105,7 +130,8 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                     ));
                 }
             }
-            Ok(followups::list(conn, status, department, overdue, now)?)
+            let cases = followups::list(conn, status, department, overdue, now)?;
+            Ok(followups::in_context(conn, cases)?)
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -164,8 +190,10 @@ pub async fn update(
     let case = state
         .db
         .write(move |conn| {
-            followups::change(conn, &Scope::All, &id, status, note, None, now)
-                .map_err(ApiError::from)
+            let case = followups::change(conn, &Scope::All, &id, status, note, None, now)
+                .map_err(ApiError::from)?;
+            let mut with = followups::in_context(conn, vec![case])?;
+            with.pop().ok_or(ApiError::NotFound)
         })
         .await?;
     Ok(HttpResponse::Ok().json(case_json(&case)))
