@@ -16,6 +16,7 @@ mod user;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, connection::Manager, DbConnection};
+use crate::domain::api_scope::ApiScope;
 use crate::domain::catalog::parse_catalog;
 use crate::services::{self, api_keys};
 use crate::startup;
@@ -101,8 +102,15 @@ enum ApikeyCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// What the key may do, comma-separated: interactions:write, reports:read,
+        /// followups:read, followups:write, export:read. Without it: every scope.
+        #[arg(long)]
+        scopes: Option<String>,
+        /// Department codes the key may see, comma-separated. Without it: every department.
+        #[arg(long, default_value = "")]
+        departments: String,
     },
-    /// List keys (names and dates, never the keys).
+    /// List keys with their scopes, departments and last use (never the keys).
     List,
     /// Revoke the active key of that name.
     Revoke { name: String },
@@ -186,28 +194,62 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Apikey { command } => {
             let mut conn = migrated(&settings)?;
             match command {
-                ApikeyCommand::Create { name } => {
-                    let key =
-                        api_keys::create(&mut conn, &name, clock.now()).map_err(|e| fail(1, e))?;
+                ApikeyCommand::Create {
+                    name,
+                    scopes,
+                    departments,
+                } => {
+                    let scopes = match scopes {
+                        Some(text) => ApiScope::parse_list(&text).map_err(|e| fail(2, e))?,
+                        None => ApiScope::ALL.to_vec(),
+                    };
+                    let departments = crate::domain::account::parse_departments(&departments);
+                    let key = api_keys::create_scoped(
+                        &mut conn,
+                        &name,
+                        &scopes,
+                        &departments,
+                        clock.now(),
+                    )
+                    .map_err(|e| fail(1, e))?;
+                    let seen = if departments.is_empty() {
+                        "every department".to_string()
+                    } else {
+                        departments.join(", ")
+                    };
                     println!(
-                        "API key for {:?} (shown once; only its hash is stored):",
-                        name.trim()
+                        "API key for {:?} with {} on {seen} (shown once; only its hash is stored):",
+                        name.trim(),
+                        ApiScope::join(&scopes)
                     );
                     println!("{}", key.expose());
                 }
                 ApikeyCommand::List => {
                     let keys = api_keys::list(&mut conn).map_err(|e| fail(1, e))?;
-                    println!("{:<32} {:<20} REVOKED (UTC)", "NAME", "CREATED (UTC)");
-                    for k in keys {
-                        let revoked = k.revoked_at.map_or_else(
+                    let at = |t: Option<chrono::NaiveDateTime>| {
+                        t.map_or_else(
                             || "-".to_string(),
                             |t| t.format("%Y-%m-%d %H:%M").to_string(),
-                        );
+                        )
+                    };
+                    println!(
+                        "{:<24} {:<17} {:<17} {:<17} {:<16} SCOPES",
+                        "NAME", "CREATED (UTC)", "LAST USE (UTC)", "REVOKED (UTC)", "DEPARTMENTS"
+                    );
+                    for k in keys {
+                        let departments = if k.departments.is_empty() {
+                            "(all)"
+                        } else {
+                            k.departments.as_str()
+                        };
                         println!(
-                            "{:<32} {:<20} {}",
+                            "{:<24} {:<17} {:<17} {:<17} {:<16} {}",
                             k.name,
-                            k.created_at.format("%Y-%m-%d %H:%M").to_string(),
-                            revoked
+                            at(Some(k.created_at)),
+                            at(k.last_used_at),
+                            at(k.revoked_at),
+                            departments,
+                            k.scopes
                         );
                     }
                 }

@@ -14,6 +14,11 @@ pub struct ApiKeyRow {
     pub key_hash: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Scope names, comma-separated (`domain::api_scope`).
+    pub scopes: String,
+    /// Department codes, comma-separated; empty: every department.
+    pub departments: String,
+    pub last_used_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ApiKeyRow) -> QueryResult<()> {
@@ -41,12 +46,30 @@ pub fn revoke(conn: &mut DbConnection, name: &str, now: NaiveDateTime) -> QueryR
     .execute(conn)
 }
 
-/// True when an active (not revoked) key has this hash.
-pub fn is_active(conn: &mut DbConnection, key_hash: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        api_keys::table
-            .filter(api_keys::key_hash.eq(key_hash))
-            .filter(api_keys::revoked_at.is_null()),
-    ))
-    .get_result(conn)
+/// The active (not revoked) key with this hash.
+pub fn find_active(conn: &mut DbConnection, key_hash: &str) -> QueryResult<Option<ApiKeyRow>> {
+    api_keys::table
+        .filter(api_keys::key_hash.eq(key_hash))
+        .filter(api_keys::revoked_at.is_null())
+        .select(ApiKeyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records a key's use, at most once a minute (`seen_before` is a minute ago).
+pub fn touch(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+    seen_before: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table.filter(api_keys::id.eq(id)).filter(
+            api_keys::last_used_at
+                .is_null()
+                .or(api_keys::last_used_at.lt(seen_before)),
+        ),
+    )
+    .set(api_keys::last_used_at.eq(now))
+    .execute(conn)
 }

@@ -30,6 +30,9 @@ diesel::table! {
         key_hash -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        scopes -> Text,
+        departments -> Text,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 

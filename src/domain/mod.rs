@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod anonymity;
+pub mod api_scope;
 pub mod catalog;
 pub mod csv_file;
 pub mod dashboard;

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{self, api_keys::ApiKeyRow, DbConnection, DbError};
+use crate::domain::account::parse_departments;
+use crate::domain::api_scope::{ApiScope, Grant};
 use crate::domain::secret::Secret;
 use crate::domain::token::{generate_api_key, hash_secret};
 
@@ -14,15 +16,29 @@ pub enum ApiKeyError {
     BadName,
     #[error("no active key is named {0:?}")]
     NotFound(String),
+    #[error("not in the catalog: {0} (see `mashov catalog import`)")]
+    UnknownDepartments(String),
     #[error(transparent)]
     Db(DbError),
 }
 super::db_error_from!(ApiKeyError);
 
-/// Creates a key and returns it in clear, the only time it exists outside the caller's hands.
+/// Creates a key with every scope and every department (what keys were before scopes).
 pub fn create(
     conn: &mut DbConnection,
     name: &str,
+    now: DateTime<Utc>,
+) -> Result<Secret<String>, ApiKeyError> {
+    create_scoped(conn, name, &ApiScope::ALL, &[], now)
+}
+
+/// Creates a key and returns it in clear, the only time it exists outside the caller's hands.
+/// Its departments, if any, must be in the catalog.
+pub fn create_scoped(
+    conn: &mut DbConnection,
+    name: &str,
+    scopes: &[ApiScope],
+    departments: &[String],
     now: DateTime<Utc>,
 ) -> Result<Secret<String>, ApiKeyError> {
     let name = name.trim();
@@ -36,14 +52,32 @@ pub fn create(
         key_hash: hash_secret(key.expose()),
         created_at: now.naive_utc(),
         revoked_at: None,
+        scopes: ApiScope::join(scopes),
+        departments: departments.join(","),
+        last_used_at: None,
     };
-    match db::write_transaction(conn, |c| db::api_keys::insert(c, &row)) {
-        Ok(()) => Ok(key),
-        Err(e) if db::connection::is_unique_violation(&e) => {
-            Err(ApiKeyError::NameTaken(name.to_string()))
+    let stored = db::write_transaction(conn, |c| {
+        let known: Vec<String> = db::catalog::all_departments(c)?
+            .into_iter()
+            .map(|d| d.code)
+            .collect();
+        let unknown: Vec<&str> = departments
+            .iter()
+            .filter(|d| !known.contains(d))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ApiKeyError::UnknownDepartments(unknown.join(", ")));
         }
-        Err(e) => Err(e.into()),
-    }
+        db::api_keys::insert(c, &row).map_err(|e| {
+            if db::connection::is_unique_violation(&e) {
+                ApiKeyError::NameTaken(name.to_string())
+            } else {
+                e.into()
+            }
+        })
+    });
+    stored.map(|()| key)
 }
 
 pub fn list(conn: &mut DbConnection) -> Result<Vec<ApiKeyRow>, ApiKeyError> {
@@ -58,7 +92,34 @@ pub fn revoke(conn: &mut DbConnection, name: &str, now: DateTime<Utc>) -> Result
     Ok(())
 }
 
-/// True when the presented key is known and not revoked.
-pub fn authenticate(conn: &mut DbConnection, presented: &str) -> Result<bool, DbError> {
-    Ok(db::api_keys::is_active(conn, &hash_secret(presented))?)
+/// What the presented key may do, if it is known and not revoked, and whether its last use
+/// should be recorded (at most once a minute).
+pub fn authenticate(
+    conn: &mut DbConnection,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Grant, bool)>, DbError> {
+    let Some(row) = db::api_keys::find_active(conn, &hash_secret(presented))? else {
+        return Ok(None);
+    };
+    let stale = row
+        .last_used_at
+        .is_none_or(|t| t < now.naive_utc() - chrono::Duration::minutes(1));
+    // A stored list this version cannot read grants nothing rather than everything.
+    let scopes = ApiScope::parse_list(&row.scopes).unwrap_or_default();
+    Ok(Some((
+        Grant {
+            key_id: row.id,
+            scopes,
+            departments: parse_departments(&row.departments),
+        },
+        stale,
+    )))
+}
+
+/// Records that a key was used now.
+pub fn touch(conn: &mut DbConnection, key_id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+    let now = now.naive_utc();
+    db::api_keys::touch(conn, key_id, now, now - chrono::Duration::minutes(1))?;
+    Ok(())
 }

@@ -160,7 +160,14 @@ pub fn gather(
     };
     for dept in departments {
         for status in [Status::Open, Status::InProgress] {
-            for c in followups::list(conn, Some(status), dept.clone(), true, ctx.now)? {
+            for c in followups::list(
+                conn,
+                &crate::domain::account::Scope::All,
+                Some(status),
+                dept.clone(),
+                true,
+                ctx.now,
+            )? {
                 overdue.push(OverdueCase {
                     service: service_name(&c.row.service_code),
                     opened_on: c.row.opened_on,

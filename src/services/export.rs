@@ -123,17 +123,9 @@ pub fn plan(
             (s.code.clone(), (dept, s.name.clone()))
         })
         .collect();
-    let in_scope: Vec<String> = catalog
-        .iter()
-        .filter(|s| {
-            params.service.as_ref().is_none_or(|x| *x == s.code)
-                && params
-                    .department
-                    .as_ref()
-                    .is_none_or(|d| *d == s.department_code)
-        })
-        .map(|s| s.code.clone())
-        .collect();
+    // The very services the report covers: the same rule, so that a scope (a key's
+    // departments) can never be forgotten here.
+    let in_scope = reports::services_for(conn, params)?;
     let filtered =
         params.service.is_some() || params.department.is_some() || !params.scope.is_empty();
     let channel_names = crate::domain::interaction::Channel::ALL

@@ -86,6 +86,7 @@ fn case(conn: &mut DbConnection, row: FollowupRow, now: DateTime<Utc>) -> Result
 /// Cases by status, department and overdue, most urgent first.
 pub fn list(
     conn: &mut DbConnection,
+    scope: &Scope,
     status: Option<Status>,
     department: Option<String>,
     overdue: bool,
@@ -95,6 +96,10 @@ pub fn list(
         status: status.map(|s| s.as_str().to_string()),
         department,
         overdue_before: overdue.then(|| day_key(local_day(now))),
+        departments: match scope {
+            Scope::All => None,
+            Scope::Departments(d) => Some(d.clone()),
+        },
         ..ListFilter::default()
     };
     let mut out = Vec::new();

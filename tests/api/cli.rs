@@ -321,6 +321,62 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revocable(kind: Kind) {
         .success());
     let o = mashov(db, &["apikey", "create", "--name", ""]);
     assert_eq!(o.status.code(), Some(1));
+
+    // Scopes and departments: checked, shown, and each refusal says why.
+    let o = mashov(
+        db,
+        &[
+            "apikey",
+            "create",
+            "--name",
+            "reports-hr",
+            "--scopes",
+            "reports:read",
+            "--departments",
+            "hr",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("reports:read on hr"), "{}", stdout(&o));
+    let list = stdout(&mashov(db, &["apikey", "list"]));
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("reports-hr"))
+        .expect("listed");
+    assert!(
+        line.contains("reports:read") && line.contains(" hr "),
+        "{line}"
+    );
+    assert!(!line.contains("export:read"), "{line}");
+    let o = mashov(
+        db,
+        &[
+            "apikey",
+            "create",
+            "--name",
+            "x",
+            "--scopes",
+            "reports:read,root",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("root"), "{}", stderr(&o));
+    let o = mashov(db, &["apikey", "create", "--name", "x", "--scopes", ""]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = mashov(
+        db,
+        &[
+            "apikey",
+            "create",
+            "--name",
+            "x",
+            "--departments",
+            "atlantis",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("atlantis"), "{}", stderr(&o));
+    assert!(!stdout(&mashov(db, &["apikey", "list"])).contains("\nx "));
 }
 
 #[test]

@@ -212,7 +212,7 @@ fn agent() -> ureq::Agent {
         .build()
 }
 
-fn into_resp(result: Result<ureq::Response, ureq::Error>) -> Resp {
+pub fn resp(result: Result<ureq::Response, ureq::Error>) -> Resp {
     let r = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
@@ -241,7 +241,7 @@ impl TestApp {
     }
 
     pub fn get(&self, path: &str) -> Resp {
-        into_resp(agent().get(&self.url(path)).call())
+        resp(agent().get(&self.url(path)).call())
     }
 
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8], key: Option<&str>) -> Resp {
@@ -251,7 +251,7 @@ impl TestApp {
         if let Some(k) = key {
             req = req.set("Authorization", &format!("Bearer {k}"));
         }
-        into_resp(req.send_bytes(body))
+        resp(req.send_bytes(body))
     }
 
     /// `POST /api/v1/interactions` with this app's key.
@@ -308,7 +308,7 @@ impl TestApp {
 
     /// `GET` with this app's API key.
     pub fn get_api(&self, path: &str) -> Resp {
-        into_resp(
+        resp(
             agent()
                 .get(&self.url(path))
                 .set("Authorization", &format!("Bearer {}", self.api_key))

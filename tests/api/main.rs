@@ -17,6 +17,7 @@ mod employees;
 mod export;
 mod followups;
 mod interactions;
+mod keys;
 mod process;
 mod reports;
 mod schema;

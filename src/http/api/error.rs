@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::db::DbError;
+use crate::domain::api_scope::ApiScope;
 use crate::domain::FieldErrors;
 use crate::services::interactions::ReportError;
 
@@ -20,6 +21,10 @@ pub enum ApiError {
     Invalid(FieldErrors),
     #[error("not found")]
     NotFound,
+    #[error("this API key lacks the scope {0}")]
+    MissingScope(ApiScope),
+    #[error("{0} is outside this API key's departments")]
+    OutsideDepartments(String),
     #[error("{0}")]
     Conflict(String),
     #[error("internal error")]
@@ -49,6 +54,7 @@ impl ApiError {
             ApiError::TooLarge => "payload_too_large",
             ApiError::Invalid(_) => "invalid_fields",
             ApiError::NotFound => "not_found",
+            ApiError::MissingScope(_) | ApiError::OutsideDepartments(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal",
         }
@@ -63,6 +69,7 @@ impl ResponseError for ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MissingScope(_) | ApiError::OutsideDepartments(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +79,7 @@ impl ResponseError for ApiError {
         let mut body = json!({"error": self.code(), "message": self.to_string()});
         match self {
             ApiError::Invalid(fields) => body["fields"] = json!(fields),
+            ApiError::MissingScope(scope) => body["missing_scope"] = json!(scope.as_str()),
             // The cause goes to the log, never to the caller.
             ApiError::Internal(cause) => tracing::error!(error = %cause, "API request failed"),
             _ => {}

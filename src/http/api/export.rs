@@ -5,7 +5,8 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{authenticate, ApiError};
+use super::{authenticate, narrow, ApiError};
+use crate::domain::api_scope::ApiScope;
 use crate::domain::report::parse_report_params;
 use crate::services::export::{self, csv_chunk, ExportPlan};
 use crate::state::AppState;
@@ -24,10 +25,11 @@ pub async fn responses_csv(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &req).await?;
+    let grant = authenticate(&state, &req, ApiScope::ExportRead).await?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))?;
-    let (params, _) = parse_report_params(&pairs, &[]).map_err(ApiError::Invalid)?;
+    let (mut params, _) = parse_report_params(&pairs, &[]).map_err(ApiError::Invalid)?;
+    narrow(&mut params, &grant)?;
     let st = state.clone();
     let plan = super::reports::fresh_scan(&state, move |conn, ctx| {
         export::plan(conn, &st.templates, ctx, &params).map_err(ApiError::from)

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::{authenticate, read_json, ApiError};
-use crate::domain::account::Scope;
+use crate::domain::api_scope::ApiScope;
 use crate::domain::followup::Status;
 use crate::domain::FieldErrors;
 use crate::services::followups::{self, CaseInContext, FollowupError};
@@ -24,11 +24,11 @@ impl From<FollowupError> for ApiError {
     }
 }
 
-fn case_json(c: &CaseInContext) -> Value {
+/// A case as JSON; the resident's contact only for a key that may read cases.
+fn case_json(c: &CaseInContext, with_contact: bool) -> Value {
     let r = &c.case.row;
-    let contact = (r.contact_name.is_some()
-        || r.contact_email.is_some()
-        || r.contact_phone.is_some())
+    let contact = (with_contact
+        && (r.contact_name.is_some() || r.contact_email.is_some() || r.contact_phone.is_some()))
     .then(|| json!({"name": r.contact_name, "email": r.contact_email, "phone": r.contact_phone}));
     let at = |t: chrono::NaiveDateTime| {
         t.and_utc()
@@ -76,7 +76,7 @@ fn case_json(c: &CaseInContext) -> Value {
 
 #[tracing::instrument(name = "api.followups.list", skip_all)]
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &req).await?;
+    let grant = authenticate(&state, &req, ApiScope::FollowupsRead).await?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))?;
     let mut errors = FieldErrors::new();
@@ -111,6 +111,11 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
+    if let Some(d) = &department {
+        if !grant.scope().allows(d) {
+            return Err(ApiError::OutsideDepartments(format!("department {d}")));
+        }
+    }
     let now = state.clock.now();
     let cases = state
         .db
@@ -130,12 +135,12 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                     ));
                 }
             }
-            let cases = followups::list(conn, status, department, overdue, now)?;
+            let cases = followups::list(conn, &grant.scope(), status, department, overdue, now)?;
             Ok(followups::in_context(conn, cases)?)
         })
         .await?;
     Ok(HttpResponse::Ok()
-        .json(json!({ "followups": cases.iter().map(case_json).collect::<Vec<_>>() })))
+        .json(json!({ "followups": cases.iter().map(|c| case_json(c, true)).collect::<Vec<_>>() })))
 }
 
 #[tracing::instrument(name = "api.followups.update", skip_all)]
@@ -145,7 +150,7 @@ pub async fn update(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &req).await?;
+    let grant = authenticate(&state, &req, ApiScope::FollowupsWrite).await?;
     let id = path.into_inner();
     let body = read_json(payload).await?;
     let mut errors = FieldErrors::new();
@@ -187,14 +192,15 @@ pub async fn update(
         return Err(ApiError::Invalid(errors));
     };
     let now = state.clock.now();
+    let (scope, with_contact) = (grant.scope(), grant.allows(ApiScope::FollowupsRead));
     let case = state
         .db
         .write(move |conn| {
-            let case = followups::change(conn, &Scope::All, &id, status, note, None, now)
+            let case = followups::change(conn, &scope, &id, status, note, None, now)
                 .map_err(ApiError::from)?;
             let mut with = followups::in_context(conn, vec![case])?;
             with.pop().ok_or(ApiError::NotFound)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(case_json(&case)))
+    Ok(HttpResponse::Ok().json(case_json(&case, with_contact)))
 }

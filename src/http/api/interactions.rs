@@ -3,6 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{authenticate, read_json, ApiError};
+use crate::domain::account::Scope;
+use crate::domain::api_scope::ApiScope;
+use crate::services::catalog;
 use crate::services::interactions::{record, validate, ReportContext, Reported};
 use crate::state::AppState;
 
@@ -12,12 +15,26 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &req).await?;
+    let grant = authenticate(&state, &req, ApiScope::InteractionsWrite).await?;
     let body = read_json(payload).await?;
     let now = state.clock.now();
     let new = state
         .db
-        .read(|conn| validate(conn, &body, now).map_err(ApiError::from))
+        .read(|conn| {
+            let new = validate(conn, &body, now).map_err(ApiError::from)?;
+            // A key limited to some departments reports only their services' requests.
+            let scope = grant.scope();
+            if scope != Scope::All {
+                let owner = catalog::department_of(conn, &new.service_code)?.unwrap_or_default();
+                if !scope.allows(&owner) {
+                    return Err(ApiError::OutsideDepartments(format!(
+                        "service {}",
+                        new.service_code
+                    )));
+                }
+            }
+            Ok(new)
+        })
         .await?;
     let st = state.clone();
     let reported = state

@@ -9,6 +9,7 @@ pub mod reports;
 
 use actix_web::{web, HttpRequest};
 
+use crate::domain::api_scope::{ApiScope, Grant};
 use crate::services::api_keys;
 use crate::state::AppState;
 
@@ -31,8 +32,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/followups/{id}", web::patch().to(followups::update));
 }
 
-/// Checks `Authorization: Bearer KEY` against the active keys.
-pub async fn authenticate(state: &web::Data<AppState>, req: &HttpRequest) -> Result<(), ApiError> {
+/// Checks `Authorization: Bearer KEY` against the active keys, and that the key has `scope`:
+/// `401` without a valid key, `403` naming the scope it lacks. Returns what the key may see.
+pub async fn authenticate(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    scope: ApiScope,
+) -> Result<Grant, ApiError> {
     let presented = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -45,15 +51,43 @@ pub async fn authenticate(state: &web::Data<AppState>, req: &HttpRequest) -> Res
         })
         .filter(|k| !k.is_empty() && k.len() <= 256)
         .ok_or(ApiError::Unauthorized)?;
-    let ok = state
+    let now = state.clock.now();
+    let found = state
         .db
-        .read(|conn| api_keys::authenticate(conn, &presented))
+        .read(|conn| api_keys::authenticate(conn, &presented, now))
         .await?;
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
+    let Some((grant, stale)) = found else {
+        return Err(ApiError::Unauthorized);
+    };
+    if !grant.allows(scope) {
+        return Err(ApiError::MissingScope(scope));
     }
+    if stale {
+        let id = grant.key_id.clone();
+        state
+            .db
+            .write(move |conn| api_keys::touch(conn, &id, now))
+            .await?;
+    }
+    Ok(grant)
+}
+
+/// Narrows report parameters to the key's departments; asking for another department by name
+/// is refused, not answered with nothing.
+pub fn narrow(
+    params: &mut crate::domain::report::ReportParams,
+    grant: &Grant,
+) -> Result<(), ApiError> {
+    if grant.departments.is_empty() {
+        return Ok(());
+    }
+    if let Some(d) = &params.department {
+        if !grant.departments.contains(d) {
+            return Err(ApiError::OutsideDepartments(format!("department {d}")));
+        }
+    }
+    params.scope = grant.departments.clone();
+    Ok(())
 }
 
 /// Reads a JSON body of at most [`MAX_BODY`] bytes.

@@ -7,7 +7,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde_json::{json, Value};
 
-use super::{authenticate, ApiError};
+use super::{authenticate, narrow, ApiError};
+use crate::domain::api_scope::ApiScope;
 use crate::domain::language::Language;
 use crate::domain::period::{day_key, parse_day};
 use crate::domain::report::{parse_report_params, By, ReportParams};
@@ -61,8 +62,9 @@ pub async fn summary(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &req).await?;
-    let (p, _) = params(&req, &[])?;
+    let grant = authenticate(&state, &req, ApiScope::ReportsRead).await?;
+    let (mut p, _) = params(&req, &[])?;
+    narrow(&mut p, &grant)?;
     let lang = p.lang;
     let report = fresh_scan(&state, move |conn, ctx| {
         Ok(reports::report(conn, ctx, &p, None)?)
@@ -81,8 +83,9 @@ pub async fn breakdown(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &req).await?;
-    let (p, rest) = params(&req, &["by"])?;
+    let grant = authenticate(&state, &req, ApiScope::ReportsRead).await?;
+    let (mut p, rest) = params(&req, &["by"])?;
+    narrow(&mut p, &grant)?;
     let by_text = rest
         .iter()
         .find(|(k, _)| k == "by")
@@ -130,8 +133,9 @@ pub async fn comments(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&state, &req).await?;
-    let (p, rest) = params(&req, &["limit"])?;
+    let grant = authenticate(&state, &req, ApiScope::ReportsRead).await?;
+    let (mut p, rest) = params(&req, &["limit"])?;
+    narrow(&mut p, &grant)?;
     let limit = match rest.iter().find(|(k, _)| k == "limit") {
         None => 50,
         Some((_, v)) => v

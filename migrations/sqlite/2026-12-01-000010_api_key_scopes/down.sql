@@ -1,0 +1,3 @@
+ALTER TABLE api_keys DROP COLUMN last_used_at;
+ALTER TABLE api_keys DROP COLUMN departments;
+ALTER TABLE api_keys DROP COLUMN scopes;
