@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Report latency over a million responses, on SQLite and PostgreSQL.
 #   bench/reports.sh [sqlite|postgres|all]   (default: all)
-# Seeds once (examples/seed_reports.rs: 1,000,000 responses, 1,250,000 invitations over three
-# years; about 4 minutes on SQLite) into $SEED_DIR (default /tmp/mashov-bench), then times whole
+# Seeds once (examples/seed_reports.rs: 1,000,000 responses with 2,200,000 answers, 1,250,000
+# invitations over three years; about 5 minutes on SQLite) into $SEED_DIR (default /tmp/mashov-bench), then times whole
 # `curl` requests for the summary and the breakdown by service over the whole three years with
 # farm-bench (median of 7), then streams the whole period's CSV export over HTTP and reads the
 # server's peak memory; then signs in to the management app and times its dashboard and a
@@ -78,15 +78,15 @@ bench_one() {
 }
 
 if [[ $which == sqlite || $which == all ]]; then
-  db=$SEED_DIR/reports-$N.db
+  db=$SEED_DIR/reports-$N-v2.db
   [[ -f $db ]] || target/release/examples/seed_reports "sqlite://$db" "$N"
   bench_one sqlite "sqlite://$db"
 fi
 if [[ $which == postgres || $which == all ]]; then
   base=${PG_ADMIN%/*}
-  if ! psql "$base/mashov_bench_$N" -c 'SELECT 1' >/dev/null 2>&1; then
-    psql "$PG_ADMIN" -c "CREATE DATABASE mashov_bench_$N" >/dev/null
-    target/release/examples/seed_reports "$base/mashov_bench_$N" "$N"
+  if ! psql "$base/mashov_bench_${N}_v2" -c 'SELECT 1' >/dev/null 2>&1; then
+    psql "$PG_ADMIN" -c "CREATE DATABASE mashov_bench_${N}_v2" >/dev/null
+    target/release/examples/seed_reports "$base/mashov_bench_${N}_v2" "$N"
   fi
-  bench_one postgres "$base/mashov_bench_$N"
+  bench_one postgres "$base/mashov_bench_${N}_v2"
 fi

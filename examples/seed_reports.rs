@@ -1,4 +1,5 @@
-//! Seeds a database with the demo catalog and N resident responses (default 1,000,000) spread
+//! Seeds a database with the demo catalog and N resident responses (default 1,000,000), with
+//! two scale answers each and a comment from one in five, spread
 //! over the three years up to yesterday, with their interactions and invitations (80% answered), for the report
 //! benchmarks:
 //!
@@ -49,6 +50,14 @@ fn main() {
     let mut inter = Vec::with_capacity(BATCH);
     let mut invit = Vec::with_capacity(BATCH);
     let mut resp = Vec::with_capacity(BATCH);
+    let mut answ = Vec::with_capacity(BATCH * 3);
+    let comments = [
+        "השירות היה מהיר ואדיב",
+        "לא חזרו אליי אחרי שבוע",
+        "Nobody called me back",
+        "Всё сделали быстро, спасибо",
+        "الموظف كان لطيفا",
+    ];
     let mut answered = 0;
     exec(&mut conn, "BEGIN");
     for i in 0..invitations {
@@ -94,9 +103,20 @@ fn main() {
                 "('{id}', '{inv_id}', '{survey}', 'resident', '{service}', '{channel}', 'he', \
                  '{ts}', '{day}', {overall}, {effort}, NULL, {resolved}, NULL)"
             ));
+            // The answers a department's page reads: two scale questions, and a comment from
+            // one resident in five.
+            let professionalism = rng.gen_range(1..=5);
+            answ.push(format!("('{id}', 'overall', {overall}, NULL)"));
+            answ.push(format!(
+                "('{id}', 'professionalism', {professionalism}, NULL)"
+            ));
+            if rng.gen_bool(0.2) {
+                let text = comments[rng.gen_range(0..comments.len())];
+                answ.push(format!("('{id}', 'comment', NULL, '{text} #{i}')"));
+            }
         }
         if inter.len() == BATCH {
-            flush(&mut conn, &mut inter, &mut invit, &mut resp);
+            flush(&mut conn, &mut inter, &mut invit, &mut resp, &mut answ);
         }
         if i % 100_000 == 99_999 {
             exec(&mut conn, "COMMIT");
@@ -104,7 +124,7 @@ fn main() {
             eprintln!("{} invitations, {answered} responses", i + 1);
         }
     }
-    flush(&mut conn, &mut inter, &mut invit, &mut resp);
+    flush(&mut conn, &mut inter, &mut invit, &mut resp, &mut answ);
     exec(&mut conn, "COMMIT");
     if let DbConnection::Postgres(_) = conn {
         exec(&mut conn, "VACUUM ANALYZE");
@@ -126,6 +146,7 @@ fn flush(
     inter: &mut Vec<String>,
     invit: &mut Vec<String>,
     resp: &mut Vec<String>,
+    answ: &mut Vec<String>,
 ) {
     if !inter.is_empty() {
         exec(
@@ -140,7 +161,17 @@ fn flush(
             &format!("INSERT INTO responses VALUES {}", resp.join(",")),
         );
     }
+    if !answ.is_empty() {
+        exec(
+            conn,
+            &format!(
+                "INSERT INTO answers (response_id, question_id, int_value, text_value) VALUES {}",
+                answ.join(",")
+            ),
+        );
+    }
     inter.clear();
     invit.clear();
     resp.clear();
+    answ.clear();
 }

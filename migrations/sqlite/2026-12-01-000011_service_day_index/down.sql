@@ -1,0 +1,1 @@
+DROP INDEX responses_service_day_idx;
