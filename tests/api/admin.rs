@@ -230,17 +230,21 @@ fn a_manager_signs_in_and_sees_only_their_departments(kind: Kind) {
     assert_eq!(raw.header("cache-control"), Some("no-store"));
 }
 
+/// A visitor signed in as `admin@city.example`.
+fn admin_visitor(app: &TestApp) -> Visitor {
+    let mut v = Visitor::new(app);
+    let r = v.sign_in("admin@city.example", PASSWORD, "/admin");
+    assert_eq!(r.status, 303, "{}", r.body);
+    v
+}
+
 fn sessions_end_when_idle_too_long_too_old_signed_out_or_disabled(kind: Kind) {
     let Some(app) = app(kind) else { return };
     user(&app, "admin@city.example", Role::Admin, "");
     let minutes = |n: i64| chrono::Duration::minutes(n);
 
     // Idle: 29 minutes twice is fine (each visit moves the clock), 31 is not.
-    let mut v = Visitor::new(&app);
-    assert_eq!(
-        v.sign_in("admin@city.example", PASSWORD, "/admin").status,
-        303
-    );
+    let mut v = admin_visitor(&app);
     for _ in 0..2 {
         app.clock.advance(minutes(29));
         assert_eq!(v.get("/admin").status, 200);
@@ -249,11 +253,7 @@ fn sessions_end_when_idle_too_long_too_old_signed_out_or_disabled(kind: Kind) {
     assert_eq!(v.get("/admin").status, 303, "idle for 31 minutes");
 
     // Absolute: twelve hours after sign-in, however busy.
-    let mut v = Visitor::new(&app);
-    assert_eq!(
-        v.sign_in("admin@city.example", PASSWORD, "/admin").status,
-        303
-    );
+    let mut v = admin_visitor(&app);
     for _ in 0..(12 * 60 / 25) {
         app.clock.advance(minutes(25));
         assert_eq!(v.get("/admin").status, 200);
@@ -262,11 +262,7 @@ fn sessions_end_when_idle_too_long_too_old_signed_out_or_disabled(kind: Kind) {
     assert_eq!(v.get("/admin").status, 303, "twelve hours after sign-in");
 
     // Signing out ends the session at once; the old cookie opens nothing.
-    let mut v = Visitor::new(&app);
-    assert_eq!(
-        v.sign_in("admin@city.example", PASSWORD, "/admin").status,
-        303
-    );
+    let mut v = admin_visitor(&app);
     let page = v.get("/admin");
     let old = v.cookies.clone();
     assert_eq!(v.post("/admin/logout", &[], &[]).status, 403, "no token");
@@ -493,11 +489,7 @@ fn the_dashboard_shows_the_reports_figures_for_its_scope(kind: Kind) {
 fn hostile_and_malformed_admin_input_gets_a_clear_refusal(kind: Kind) {
     let Some(app) = app(kind) else { return };
     user(&app, "admin@city.example", Role::Admin, "");
-    let mut v = Visitor::new(&app);
-    assert_eq!(
-        v.sign_in("admin@city.example", PASSWORD, "/admin").status,
-        303
-    );
+    let mut v = admin_visitor(&app);
     for bad in [
         "period=decade",
         "audience=aliens",

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::chart::{self, Chart, Point};
 use super::details::{self, CommentView, Details, QuestionLine};
 use super::figures::{self, Header, Metric, Row};
-use super::{html, refusal, signed_in, AdminError, Chrome, Signed};
+use super::{html, refusal, signed_in, AdminError, Chrome, QueryString, Signed};
 use crate::db::details::CommentFilter;
 use crate::domain::dashboard::{previous, Preset};
 use crate::domain::interaction::{Audience, Channel};
@@ -69,15 +69,8 @@ struct Query {
 }
 
 fn query(req: &HttpRequest) -> Result<Query, AdminError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).map_err(|_| AdminError::BadRequest)?;
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
+    let qs = QueryString::of(req)?;
+    let one = |name: &str| qs.one(name);
     let bad = || AdminError::BadRequest;
     let score = match one("score") {
         None => None,

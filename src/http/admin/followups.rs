@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{
     check_origin, check_token, field, html, read_form, refusal, signed_in, AdminError, Chrome,
-    Signed,
+    QueryString, Signed,
 };
 use crate::domain::followup::Status;
 use crate::domain::language::Language;
@@ -88,15 +88,8 @@ async fn inbox_page(
     req: &HttpRequest,
 ) -> Result<HttpResponse, AdminError> {
     let signed = signed_in(state, req).await?;
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).map_err(|_| AdminError::BadRequest)?;
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
+    let qs = QueryString::of(req)?;
+    let one = |name: &str| qs.one(name);
     let filter = InboxFilter {
         status: match one("status") {
             None => None,

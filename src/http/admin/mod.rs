@@ -281,6 +281,26 @@ pub fn check_token(expected: &str, given: Option<&str>) -> Result<(), AdminError
     }
 }
 
+/// A page's query string, read once: a malformed one is a bad request.
+pub struct QueryString(Vec<(String, String)>);
+
+impl QueryString {
+    pub fn of(req: &HttpRequest) -> Result<QueryString, AdminError> {
+        serde_urlencoded::from_str(req.query_string())
+            .map(QueryString)
+            .map_err(|_| AdminError::BadRequest)
+    }
+
+    /// The first value of a parameter; an empty one counts as absent (a form's "any").
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
 /// Reads a small urlencoded form body; anything else is a bad request.
 pub async fn read_form(payload: web::Payload) -> Result<Vec<(String, String)>, AdminError> {
     let bytes = payload
