@@ -104,3 +104,34 @@ pub fn department_of(conn: &mut DbConnection, service: &str) -> Result<Option<St
         .find(|s| s.code == service)
         .map(|s| s.department_code))
 }
+
+/// The catalog as a picker shows it: departments, and services with their department, each
+/// with its name in `lang`, sorted by name.
+pub struct Picker {
+    pub departments: Vec<(String, String)>,
+    /// (code, name, department code)
+    pub services: Vec<(String, String, String)>,
+}
+
+pub fn picker(conn: &mut DbConnection, lang: Language) -> Result<Picker, DbError> {
+    let mut departments: Vec<(String, String)> = db::catalog::all_departments(conn)?
+        .into_iter()
+        .map(|d| {
+            let name = localized(&d.names_i18n, lang, &d.name);
+            (d.code, name)
+        })
+        .collect();
+    departments.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut services: Vec<(String, String, String)> = db::catalog::all_services(conn)?
+        .into_iter()
+        .map(|s| {
+            let name = localized(&s.names_i18n, lang, &s.name);
+            (s.code, name, s.department_code)
+        })
+        .collect();
+    services.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(Picker {
+        departments,
+        services,
+    })
+}

@@ -600,6 +600,18 @@ fn follow_up_cases_are_worked_in_scope_with_every_step_recorded(kind: Kind) {
         404
     );
     assert_eq!(dana.get("/admin/followups?status=lost").status, 400);
+    assert_eq!(
+        dana.get("/admin/followups?service=engineering.hazard")
+            .status,
+        404
+    );
+    assert_eq!(dana.get("/admin/followups?service=no.such").status, 404);
+    let by_service = dana.get("/admin/followups?service=sanitation.bulky-waste");
+    assert!(by_service.body.contains(&ours));
+    assert!(
+        !by_service.body.contains(r#"value="engineering.hazard""#),
+        "no other department's service to pick"
+    );
     let page = dana.get(&format!("/admin/followups/{ours}"));
     assert_eq!(page.status, 200);
     let csrf = Visitor::csrf_of(&page);

@@ -60,6 +60,7 @@ struct InboxPage<'a> {
     cases: Vec<CaseLine>,
     statuses: Vec<Choice>,
     departments: Vec<Choice>,
+    services: Vec<Choice>,
     mine: bool,
 }
 
@@ -105,7 +106,15 @@ async fn inbox_page(
             return Err(AdminError::NotFound);
         }
     }
-    let (scope, now, lang) = (signed.account.scope.clone(), state.clock.now(), signed.lang);
+    let lang = signed.lang;
+    let picker = state.db.read(|conn| catalog::picker(conn, lang)).await?;
+    if let Some(s) = &filter.service {
+        let owner = picker.services.iter().find(|(code, _, _)| code == s);
+        if !owner.is_some_and(|(_, _, d)| signed.account.scope.allows(d)) {
+            return Err(AdminError::NotFound);
+        }
+    }
+    let (scope, now) = (signed.account.scope.clone(), state.clock.now());
     let f = filter.clone();
     let (cases, names) = state
         .db
@@ -147,23 +156,34 @@ async fn inbox_page(
             selected: filter.status.map_or(s.is_empty(), |f| f.as_str() == s),
         })
         .collect();
-    let mut departments: Vec<Choice> = names
-        .iter()
-        .filter(|(code, _)| !code.contains('.') && signed.account.scope.allows(code))
-        .map(|(code, label)| Choice {
-            value: code.clone(),
-            label: label.clone(),
-            selected: filter.department.as_deref() == Some(code.as_str()),
-        })
-        .collect();
-    departments.sort_by(|a, b| a.label.cmp(&b.label));
-    departments.insert(
-        0,
-        Choice {
-            value: String::new(),
-            label: t.text(lang, "admin.followups.all_departments"),
-            selected: filter.department.is_none(),
-        },
+    let choice = |code: &str, label: &str, chosen: &Option<String>| Choice {
+        value: code.to_string(),
+        label: label.to_string(),
+        selected: chosen.as_deref() == Some(code),
+    };
+    let mut departments = vec![Choice {
+        value: String::new(),
+        label: t.text(lang, "admin.followups.all_departments"),
+        selected: filter.department.is_none(),
+    }];
+    departments.extend(
+        picker
+            .departments
+            .iter()
+            .filter(|(code, _)| signed.account.scope.allows(code))
+            .map(|(code, name)| choice(code, name, &filter.department)),
+    );
+    let mut services = vec![Choice {
+        value: String::new(),
+        label: t.text(lang, "admin.followups.all_services"),
+        selected: filter.service.is_none(),
+    }];
+    services.extend(
+        picker
+            .services
+            .iter()
+            .filter(|(_, _, d)| signed.account.scope.allows(d))
+            .map(|(code, name, _)| choice(code, name, &filter.service)),
     );
     let chrome = Chrome::new(state, req, lang, Some(&signed), "followups.title");
     let body = state.templates.render(
@@ -173,6 +193,7 @@ async fn inbox_page(
             cases: lines,
             statuses,
             departments,
+            services,
             mine: filter.assignee.is_some(),
         },
     );
