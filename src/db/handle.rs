@@ -52,7 +52,8 @@ impl Db {
     /// [`Db::connection`] before anything else.
     pub fn start(url: &str) -> Result<Db, DbError> {
         let manager = Manager::new(url).map_err(DbError::Migration)?;
-        let pool = build_pool(url, 4)?;
+        // Scans run side by side (a dashboard runs four), so more than the two cores.
+        let pool = build_pool(url, 8)?;
         let writer = Writer::start(manager.clone())?;
         Ok(Db {
             inner: Arc::new(Inner {

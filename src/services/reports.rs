@@ -56,6 +56,7 @@ pub struct Report {
 }
 
 /// What a report needs besides its parameters.
+#[derive(Debug, Clone, Copy)]
 pub struct ReportContext {
     pub min_group_size: i64,
     pub now: DateTime<Utc>,

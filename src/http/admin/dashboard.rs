@@ -239,39 +239,56 @@ async fn page(
         .db
         .write(move |conn| reports::refresh(conn, &inbox, now))
         .await?;
-    let (p, st, comment_filter) = (params.clone(), state.clone(), q.comments.clone());
+    // Four independent scans, each on a connection of its own: on two cores the database
+    // answers them side by side (a dashboard on PostgreSQL took 98 ms in one scan).
     let with_details = focus != Focus::City;
-    let computed = state
-        .db
-        .scan(move |conn| {
-            let now = reports::report(conn, &ctx, &p, None)?;
+    let (p1, p2, p3, p4) = (
+        params.clone(),
+        params.clone(),
+        params.clone(),
+        params.clone(),
+    );
+    let (st, comment_filter) = (state.clone(), q.comments.clone());
+    let computed = futures_util::future::try_join4(
+        state.db.scan(move |conn| {
+            let now = reports::report(conn, &ctx, &p1, None)?;
             // The period before the one counted (employees' periods widen to whole months).
-            let (prev_from, prev_to) = previous(now.from, now.to);
-            let before = ReportParams {
-                from: prev_from,
-                to: prev_to,
-                ..p.clone()
-            };
-            let trend = ReportParams {
-                from: trend_from,
-                ..p.clone()
-            };
+            let (from, to) = previous(now.from, now.to);
+            let before = ReportParams { from, to, ..p1 };
+            Ok::<_, ReportQueryError>((reports::report(conn, &ctx, &before, None)?, now))
+        }),
+        state.db.scan(move |conn| {
             let mut by = Vec::new();
             for b in tables {
-                by.push((b, reports::report(conn, &ctx, &p, Some(b))?));
+                by.push((b, reports::report(conn, &ctx, &p2, Some(b))?));
             }
-            Ok::<_, ReportQueryError>(Computed {
-                names: catalog::names(conn, p.lang)?,
-                before: reports::report(conn, &ctx, &before, None)?,
-                tables: by,
-                trend: reports::report(conn, &ctx, &trend, Some(trend_by))?,
-                details: with_details
-                    .then(|| details::read(conn, &st.surveys, &ctx, &p, &comment_filter))
-                    .transpose()?,
-                now,
-            })
-        })
-        .await;
+            Ok::<_, ReportQueryError>(by)
+        }),
+        state.db.scan(move |conn| {
+            let trend = ReportParams {
+                from: trend_from,
+                ..p3
+            };
+            reports::report(conn, &ctx, &trend, Some(trend_by))
+        }),
+        state.db.scan(move |conn| {
+            let details = with_details
+                .then(|| details::read(conn, &st.surveys, &ctx, &p4, &comment_filter))
+                .transpose()?;
+            Ok::<_, ReportQueryError>((catalog::names(conn, p4.lang)?, details))
+        }),
+    )
+    .await
+    .map(
+        |((before, now), tables, trend, (names, details))| Computed {
+            now,
+            before,
+            tables,
+            trend,
+            details,
+            names,
+        },
+    );
     let c = match computed {
         Ok(c) => c,
         // A department not in the catalog, or a filter that does not apply to this audience.
