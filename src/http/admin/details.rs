@@ -43,17 +43,56 @@ pub struct Details {
     pub comments: Vec<CommentView>,
 }
 
-/// Reads the details for the same services, period and channel as the page's figures.
-pub fn read(
+/// Residents' answers over the same services, period and channel as the page's figures.
+fn scope_of(
+    conn: &mut DbConnection,
+    params: &ReportParams,
+) -> Result<details::Scope, ReportQueryError> {
+    Ok(details::Scope {
+        from_day: day_key(params.from),
+        to_day: day_key(params.to),
+        services: reports::services_for(conn, params)?,
+        channel: params.channel.map(|c| c.as_str().to_string()),
+    })
+}
+
+/// Every scale question's tally, with the survey that names them (residents only: employees'
+/// answers are shown by group, never question by question).
+pub fn read_questions(
     conn: &mut DbConnection,
     cache: &SurveyCache,
+    params: &ReportParams,
+) -> Result<Details, ReportQueryError> {
+    if params.audience == Audience::Employee {
+        return Ok(Details {
+            questions: Vec::new(),
+            survey: None,
+            comments: Vec::new(),
+        });
+    }
+    let scope = scope_of(conn, params)?;
+    let questions = details::question_tallies(conn, &scope)?
+        .into_iter()
+        .map(|q| (q.question_id, q.n, q.sum))
+        .collect();
+    let survey = surveys::latest(conn, cache, Audience::Resident).map_err(ReportQueryError::Db)?;
+    Ok(Details {
+        questions,
+        survey,
+        comments: Vec::new(),
+    })
+}
+
+/// The comments, newest first: residents' with their score and case; employees' only from
+/// groups that may be shown, with nothing beside them.
+pub fn read_comments(
+    conn: &mut DbConnection,
     ctx: &ReportContext,
     params: &ReportParams,
     filter: &CommentFilter,
-) -> Result<Details, ReportQueryError> {
-    let services = reports::services_for(conn, params)?;
+) -> Result<Vec<CommentView>, ReportQueryError> {
     if params.audience == Audience::Employee {
-        let comments = reports::comments(conn, ctx, params, COMMENTS)?
+        return Ok(reports::comments(conn, ctx, params, COMMENTS)?
             .into_iter()
             .map(|c| CommentView {
                 when: c.day,
@@ -62,25 +101,10 @@ pub fn read(
                 text: c.text,
                 case: None,
             })
-            .collect();
-        return Ok(Details {
-            questions: Vec::new(),
-            survey: None,
-            comments,
-        });
+            .collect());
     }
-    let scope = details::Scope {
-        from_day: day_key(params.from),
-        to_day: day_key(params.to),
-        services,
-        channel: params.channel.map(|c| c.as_str().to_string()),
-    };
-    let questions = details::question_tallies(conn, &scope)?
-        .into_iter()
-        .map(|q| (q.question_id, q.n, q.sum))
-        .collect();
-    let survey = surveys::latest(conn, cache, Audience::Resident).map_err(ReportQueryError::Db)?;
-    let comments = details::comments(conn, &scope, filter, COMMENTS)?
+    let scope = scope_of(conn, params)?;
+    Ok(details::comments(conn, &scope, filter, COMMENTS)?
         .into_iter()
         .map(|c: CommentLine| CommentView {
             when: local_time_text(c.submitted_at),
@@ -89,12 +113,7 @@ pub fn read(
             text: c.text.unwrap_or_default(),
             case: c.case_id.map(|id| format!("/admin/followups/{id}")),
         })
-        .collect();
-    Ok(Details {
-        questions,
-        survey,
-        comments,
-    })
+        .collect())
 }
 
 /// Every scale question of the survey in its order, with its mean and `n`.
