@@ -654,6 +654,8 @@ struct CaseCounts {
     #[diesel(sql_type = BigInt)]
     closed_within_sla: i64,
     #[diesel(sql_type = BigInt)]
+    still_open: i64,
+    #[diesel(sql_type = BigInt)]
     overdue: i64,
 }
 
@@ -709,6 +711,7 @@ pub fn case_tallies(
         "SELECT {}, COUNT(*) AS opened, \
          COALESCE(SUM(CASE WHEN closed_on IS NOT NULL AND closed_on <= due_on THEN 1 ELSE 0 END), 0) \
            AS closed_within_sla, \
+         COALESCE(SUM(CASE WHEN status <> 'closed' THEN 1 ELSE 0 END), 0) AS still_open, \
          COALESCE(SUM(CASE WHEN status <> 'closed' AND due_on < ? THEN 1 ELSE 0 END), 0) AS overdue \
          FROM followups WHERE {cond}{group_by}",
         select.join(", ")
@@ -728,6 +731,7 @@ pub fn case_tallies(
                 Cases {
                     opened: r.opened,
                     closed_within_sla: r.closed_within_sla,
+                    open: r.still_open,
                     overdue: r.overdue,
                 },
             )

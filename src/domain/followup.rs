@@ -166,12 +166,13 @@ pub fn due_day(opened: NaiveDate, sla_days: i32, holidays: &Holidays) -> NaiveDa
     day
 }
 
-/// Follow-up cases in a report: opened in the period, of those closed by their due day, and
-/// of those still open past it.
+/// Follow-up cases in a report: opened in the period, of those closed by their due day, still
+/// open, and still open past their due day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Cases {
     pub opened: i64,
     pub closed_within_sla: i64,
+    pub open: i64,
     pub overdue: i64,
 }
 
@@ -179,6 +180,7 @@ impl std::ops::AddAssign for Cases {
     fn add_assign(&mut self, o: Cases) {
         self.opened += o.opened;
         self.closed_within_sla += o.closed_within_sla;
+        self.open += o.open;
         self.overdue += o.overdue;
     }
 }

@@ -156,14 +156,14 @@ fn bad_answers_open_cases_that_are_listed_moved_on_and_counted(kind: Kind) {
     let r = app.get_api("/api/v1/reports/summary?from=2026-11-01&to=2026-12-31");
     assert_eq!(
         r.json()["followups"],
-        json!({"opened": 3, "closed_within_sla": 1, "overdue": 2})
+        json!({"opened": 3, "closed_within_sla": 1, "open": 2, "overdue": 2})
     );
     let r = app.get_api("/api/v1/reports/breakdown?from=2026-11-01&to=2026-12-31&by=department");
     let rows = r.json()["rows"].as_array().expect("rows").clone();
     let sanitation = rows.iter().find(|r| r["key"] == "sanitation").expect("row");
     assert_eq!(
         sanitation["followups"],
-        json!({"opened": 2, "closed_within_sla": 1, "overdue": 1})
+        json!({"opened": 2, "closed_within_sla": 1, "open": 1, "overdue": 1})
     );
     let r = app.get_api("/api/v1/reports/summary?from=2026-11-01&to=2026-12-31&audience=employee");
     assert!(

@@ -127,7 +127,7 @@ pub fn sort_groups(rows: &mut [Group], sort: Option<&str>) -> (Option<&'static s
             "ease" => f?.ces.value,
             "resolution" => f?.resolution_rate.value,
             "responses" => f.map(|f| f.responses as f64),
-            "opened" => g.cases.map(|c| c.opened as f64),
+            "open" => g.cases.map(|c| c.open as f64),
             _ => g.cases.map(|c| c.overdue as f64),
         }
     };
@@ -188,7 +188,7 @@ pub struct Row {
     effort: String,
     resolution: String,
     responses: String,
-    opened: String,
+    open: String,
     overdue: String,
     uncertain: bool,
 }
@@ -205,7 +205,7 @@ pub fn row(g: &Group, label: String, href: Option<String>) -> Row {
             .map(|f| share_text(&f.resolution_rate))
             .unwrap_or_else(dash),
         responses: f.map(|f| f.responses.to_string()).unwrap_or_else(dash),
-        opened: g.cases.map(|c| c.opened.to_string()).unwrap_or_else(dash),
+        open: g.cases.map(|c| c.open.to_string()).unwrap_or_else(dash),
         overdue: g.cases.map(|c| c.overdue.to_string()).unwrap_or_else(dash),
         uncertain: f.is_some_and(|f| f.csat.n < DEPENDABLE_N),
     }
