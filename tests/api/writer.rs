@@ -78,19 +78,30 @@ fn a_panicking_write_job_fails_its_batch_and_no_caller_hears_saved_for_unsaved_w
     }
     open_gate.send(()).expect("open the gate");
 
-    // Then, once that batch is over, a job of its own: the writer must have recovered.
-    let mut heard = Vec::new();
-    while let Ok(h) = hear.recv_timeout(Duration::from_secs(5)) {
-        heard.push(h);
-        if heard.iter().any(|(id, _)| *id == "gate") && heard.len() >= 2 {
-            break;
-        }
-    }
-    assert!(writer.submit(job("after", false, told.clone())));
+    // Every job of the three either reports or is dropped unrun (cancelled).
     drop(told);
+    let mut heard = Vec::new();
     while let Ok(h) = hear.recv_timeout(Duration::from_secs(10)) {
         heard.push(h);
     }
+
+    // Then the writer must have recovered: a job of its own is saved. (On PostgreSQL's
+    // parallel writers a late job may still share the panicking batch, under load, and be
+    // cancelled with it: that is the right answer, so it is tried again.)
+    let mut after_saved = false;
+    for _ in 0..5 {
+        let (told, hear) = mpsc::channel();
+        assert!(writer.submit(job("after", false, told)));
+        match hear.recv_timeout(Duration::from_secs(10)) {
+            Ok(h) => {
+                after_saved = h.1;
+                heard.push(h);
+                break;
+            }
+            Err(_) => continue,
+        }
+    }
+    assert!(after_saved, "the writer goes on after a panic: {heard:?}");
 
     let on_disk = stored(&db.url);
     for (id, saved) in &heard {
