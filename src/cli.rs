@@ -107,8 +107,8 @@ enum ApikeyCommand {
         #[arg(long)]
         scopes: Option<String>,
         /// Department codes the key may see, comma-separated. Without it: every department.
-        #[arg(long, default_value = "")]
-        departments: String,
+        #[arg(long)]
+        departments: Option<String>,
     },
     /// List keys with their scopes, departments and last use (never the keys).
     List,
@@ -203,7 +203,20 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                         Some(text) => ApiScope::parse_list(&text).map_err(|e| fail(2, e))?,
                         None => ApiScope::ALL.to_vec(),
                     };
-                    let departments = crate::domain::account::parse_departments(&departments);
+                    // Given but empty (an unset variable in a script) is a mistake, never "all".
+                    let departments = match departments {
+                        None => Vec::new(),
+                        Some(text) => {
+                            let list = crate::domain::account::parse_departments(&text);
+                            if list.is_empty() {
+                                return Err(fail(
+                                    2,
+                                    "--departments names no department; leave it out for every department",
+                                ));
+                            }
+                            list
+                        }
+                    };
                     let key = api_keys::create_scoped(
                         &mut conn,
                         &name,

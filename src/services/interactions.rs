@@ -22,6 +22,10 @@ pub enum ReportError {
     Invalid(FieldErrors),
     #[error("no resident survey is stored; run `mashov migrate`")]
     NoSurvey,
+    /// The external id was reported before for another audience or service: the earlier
+    /// report's link is never handed out for a different request.
+    #[error("external_id was already reported with a different {0}")]
+    ExternalIdTaken(String),
     #[error(transparent)]
     Db(DbError),
 }
@@ -100,6 +104,7 @@ pub fn record(
 ) -> Result<Reported, ReportError> {
     let attempt = db::write_transaction(conn, |conn| {
         if let Some((i, inv)) = db::interactions::find_by_external_id(conn, &new.external_id)? {
+            same_request(&i, new)?;
             return Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())));
         }
         let survey =
@@ -154,9 +159,28 @@ pub fn record(
         Err(ReportError::Db(DbError::Query(e))) if db::connection::is_unique_violation(&e) => {
             let (i, inv) = db::interactions::find_by_external_id(conn, &new.external_id)?
                 .ok_or(ReportError::Db(DbError::Query(e)))?;
+            same_request(&i, new)?;
             Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())))
         }
         other => other,
+    }
+}
+
+/// A retry must be the same request: another audience or service under a known external id
+/// would otherwise get someone else's live survey link (and, for a key limited to some
+/// departments, another department's).
+fn same_request(stored: &InteractionRow, new: &NewInteraction) -> Result<(), ReportError> {
+    let mut differs = Vec::new();
+    if stored.audience != new.audience.as_str() {
+        differs.push("audience");
+    }
+    if stored.service_code != new.service_code {
+        differs.push("service_code");
+    }
+    if differs.is_empty() {
+        Ok(())
+    } else {
+        Err(ReportError::ExternalIdTaken(differs.join(" and ")))
     }
 }
 

@@ -376,6 +376,15 @@ fn api_keys_are_printed_once_listed_without_secrets_and_revocable(kind: Kind) {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("atlantis"), "{}", stderr(&o));
+    let o = mashov(
+        db,
+        &["apikey", "create", "--name", "x", "--departments", " , "],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an empty list is never every department"
+    );
     assert!(!stdout(&mashov(db, &["apikey", "list"])).contains("\nx "));
 }
 

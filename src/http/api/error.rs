@@ -39,9 +39,10 @@ impl From<DbError> for ApiError {
 
 impl From<ReportError> for ApiError {
     fn from(e: ReportError) -> Self {
-        match e {
-            ReportError::Invalid(fields) => ApiError::Invalid(fields),
-            other => ApiError::Internal(other.to_string()),
+        match &e {
+            ReportError::Invalid(fields) => ApiError::Invalid(fields.clone()),
+            ReportError::ExternalIdTaken(_) => ApiError::Conflict(e.to_string()),
+            _ => ApiError::Internal(e.to_string()),
         }
     }
 }

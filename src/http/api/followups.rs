@@ -24,11 +24,28 @@ impl From<FollowupError> for ApiError {
     }
 }
 
-/// A case as JSON; the resident's contact only for a key that may read cases.
-fn case_json(c: &CaseInContext, with_contact: bool) -> Value {
+/// A case as JSON. A key that may move cases but not read them gets only where the case
+/// stands: no contact, no answers, no comment, no notes, no request id that leads to the
+/// resident.
+fn case_json(c: &CaseInContext, readable: bool) -> Value {
+    if !readable {
+        let r = &c.case.row;
+        return json!({
+            "id": r.id,
+            "status": r.status,
+            "due_on": r.due_on,
+            "closed_on": r.closed_on,
+            "overdue": c.case.overdue,
+        });
+    }
+    full_case_json(c)
+}
+
+fn full_case_json(c: &CaseInContext) -> Value {
     let r = &c.case.row;
-    let contact = (with_contact
-        && (r.contact_name.is_some() || r.contact_email.is_some() || r.contact_phone.is_some()))
+    let contact = (r.contact_name.is_some()
+        || r.contact_email.is_some()
+        || r.contact_phone.is_some())
     .then(|| json!({"name": r.contact_name, "email": r.contact_email, "phone": r.contact_phone}));
     let at = |t: chrono::NaiveDateTime| {
         t.and_utc()
