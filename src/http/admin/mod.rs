@@ -2,6 +2,7 @@
 //! results. Works without JavaScript. Every page but the sign-in form needs a session; every
 //! request that changes something carries the session's CSRF token and comes from this origin.
 
+mod case;
 mod chart;
 pub mod dashboard;
 mod details;
@@ -41,8 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/departments/{code}", web::get().to(dashboard::department))
             .route("/services/{code}", web::get().to(dashboard::service))
             .route("/followups", web::get().to(followups::inbox))
-            .route("/followups/{id}", web::get().to(followups::show))
-            .route("/followups/{id}", web::post().to(followups::act))
+            .route("/followups/{id}", web::get().to(case::show))
+            .route("/followups/{id}", web::post().to(case::act))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))
