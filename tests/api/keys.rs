@@ -187,6 +187,20 @@ fn a_key_limited_to_departments_sees_and_reports_only_theirs(kind: Kind) {
         &eng,
     );
     assert_eq!(r.status, 403);
+    // Another department's service by name: refused, not answered with nothing.
+    for path in [
+        format!("/api/v1/reports/summary?{period}&service=sanitation.bulky-waste"),
+        format!("/api/v1/export/responses.csv?{period}&service=sanitation.bulky-waste"),
+    ] {
+        let r = get(&app, &path, &eng);
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+    }
+    let own = get(
+        &app,
+        &format!("/api/v1/reports/summary?{period}&service=engineering.hazard"),
+        &eng,
+    );
+    assert_eq!(own.status, 200);
     let csv = get(
         &app,
         &format!("/api/v1/export/responses.csv?{period}"),

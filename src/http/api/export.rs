@@ -29,7 +29,7 @@ pub async fn responses_csv(
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))?;
     let (mut params, _) = parse_report_params(&pairs, &[]).map_err(ApiError::Invalid)?;
-    narrow(&mut params, &grant)?;
+    narrow(&state, &mut params, &grant).await?;
     let st = state.clone();
     let plan = super::reports::fresh_scan(&state, move |conn, ctx| {
         export::plan(conn, &st.templates, ctx, &params).map_err(ApiError::from)

@@ -72,9 +72,10 @@ pub async fn authenticate(
     Ok(grant)
 }
 
-/// Narrows report parameters to the key's departments; asking for another department by name
-/// is refused, not answered with nothing.
-pub fn narrow(
+/// Narrows report parameters to the key's departments; asking for another department, or
+/// another department's service, by name is refused, not answered with nothing.
+pub async fn narrow(
+    state: &web::Data<AppState>,
     params: &mut crate::domain::report::ReportParams,
     grant: &Grant,
 ) -> Result<(), ApiError> {
@@ -84,6 +85,16 @@ pub fn narrow(
     if let Some(d) = &params.department {
         if !grant.departments.contains(d) {
             return Err(ApiError::OutsideDepartments(format!("department {d}")));
+        }
+    }
+    if let Some(service) = params.service.clone() {
+        let owner = state
+            .db
+            .read(|conn| crate::services::catalog::department_of(conn, &service))
+            .await?;
+        // An unknown service is left to the report's own check (422).
+        if owner.is_some_and(|d| !grant.departments.contains(&d)) {
+            return Err(ApiError::OutsideDepartments(format!("service {service}")));
         }
     }
     params.scope = grant.departments.clone();

@@ -64,7 +64,7 @@ pub async fn summary(
 ) -> Result<HttpResponse, ApiError> {
     let grant = authenticate(&state, &req, ApiScope::ReportsRead).await?;
     let (mut p, _) = params(&req, &[])?;
-    narrow(&mut p, &grant)?;
+    narrow(&state, &mut p, &grant).await?;
     let lang = p.lang;
     let report = fresh_scan(&state, move |conn, ctx| {
         Ok(reports::report(conn, ctx, &p, None)?)
@@ -85,7 +85,7 @@ pub async fn breakdown(
 ) -> Result<HttpResponse, ApiError> {
     let grant = authenticate(&state, &req, ApiScope::ReportsRead).await?;
     let (mut p, rest) = params(&req, &["by"])?;
-    narrow(&mut p, &grant)?;
+    narrow(&state, &mut p, &grant).await?;
     let by_text = rest
         .iter()
         .find(|(k, _)| k == "by")
@@ -135,7 +135,7 @@ pub async fn comments(
 ) -> Result<HttpResponse, ApiError> {
     let grant = authenticate(&state, &req, ApiScope::ReportsRead).await?;
     let (mut p, rest) = params(&req, &["limit"])?;
-    narrow(&mut p, &grant)?;
+    narrow(&state, &mut p, &grant).await?;
     let limit = match rest.iter().find(|(k, _)| k == "limit") {
         None => 50,
         Some((_, v)) => v
