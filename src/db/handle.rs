@@ -100,6 +100,13 @@ impl Db {
         })
     }
 
+    /// Checks that the database answers a query (for the health check).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        use diesel::connection::SimpleConnection;
+        self.read(|conn| conn.batch_execute("SELECT 1").map_err(DbError::Query))
+            .await
+    }
+
     /// Runs a long read on the blocking pool with a pooled connection.
     pub async fn scan<T, E, F>(&self, f: F) -> Result<T, E>
     where

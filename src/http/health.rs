@@ -1,15 +1,9 @@
-use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
-
-use crate::db::DbError;
 use crate::state::AppState;
+use actix_web::{web, HttpResponse};
 
 /// `200` when the database answers a query, `503` otherwise.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = state
-        .db
-        .read(|conn| conn.batch_execute("SELECT 1").map_err(DbError::Query))
-        .await;
+    let ok = state.db.ping().await;
     match ok {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
         Err(e) => {

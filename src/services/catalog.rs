@@ -105,6 +105,13 @@ pub fn department_of(conn: &mut DbConnection, service: &str) -> Result<Option<St
         .map(|s| s.department_code))
 }
 
+/// Whether a department is in the catalog.
+pub fn has_department(conn: &mut DbConnection, code: &str) -> Result<bool, DbError> {
+    Ok(db::catalog::all_departments(conn)?
+        .iter()
+        .any(|d| d.code == code))
+}
+
 /// The catalog as a picker shows it: departments, and services with their department, each
 /// with its name in `lang`, sorted by name.
 pub struct Picker {

@@ -7,6 +7,7 @@ pub mod campaign_survey;
 pub mod campaigns;
 pub mod catalog;
 pub mod demo;
+pub mod details;
 pub mod digest;
 pub mod export;
 pub mod followups;
@@ -18,6 +19,10 @@ pub mod responses;
 pub mod sessions;
 pub mod setup;
 pub mod surveys;
+
+/// What callers of the services see of the database: its error, and the connection a handler
+/// hands to a service inside one of `Db`'s doors.
+pub use crate::db::{DbConnection, DbError};
 
 /// Implements `From<diesel::result::Error>` for a service error that has a `Db(DbError)` arm,
 /// so that `?` and `write_transaction` work on it.

@@ -12,15 +12,15 @@ use chrono::{Duration, Months};
 use serde::Serialize;
 
 use super::chart::{self, Chart, Point};
-use super::details::{self, CommentView, Details, QuestionLine};
+use super::details::{self, CommentView, QuestionLine};
 use super::figures::{self, Header, Metric, Row};
 use super::{html, refusal, signed_in, AdminError, Chrome, QueryString, Signed};
-use crate::db::details::CommentFilter;
 use crate::domain::dashboard::{previous, Preset};
 use crate::domain::interaction::{Audience, Channel};
 use crate::domain::period::{day_key, local_day, month_start, week_start};
 use crate::domain::report::{By, ReportParams};
 use crate::services::catalog;
+use crate::services::details::{self as read, CommentFilter, Details};
 use crate::services::reports::{self, Report, ReportContext, ReportQueryError};
 use crate::state::AppState;
 
@@ -270,12 +270,12 @@ async fn page(
         }),
         state.db.scan(move |conn| {
             with_details
-                .then(|| details::read_questions(conn, &st.surveys, &p4))
+                .then(|| read::read_questions(conn, &st.surveys, &p4))
                 .transpose()
         }),
         state.db.scan(move |conn| {
             with_details
-                .then(|| details::read_comments(conn, &ctx, &p5, &comment_filter))
+                .then(|| read::read_comments(conn, &ctx, &p5, &comment_filter))
                 .transpose()
         }),
     )
@@ -436,7 +436,10 @@ fn render(
                     service: name(&cv.service),
                     score: cv.score,
                     text: cv.text.clone(),
-                    case: cv.case.clone(),
+                    case: cv
+                        .case_id
+                        .as_ref()
+                        .map(|id| format!("/admin/followups/{id}")),
                 })
                 .collect();
             (details::question_lines(d, lang), comments)

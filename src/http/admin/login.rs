@@ -122,8 +122,8 @@ async fn sign_in(
         state.password_checks.acquire(),
     )
     .await
-    .map_err(|_| AdminError::Db(crate::db::DbError::Cancelled))?
-    .map_err(|_| AdminError::Db(crate::db::DbError::Cancelled))?;
+    .map_err(|_| AdminError::Busy)?
+    .map_err(|_| AdminError::Busy)?;
     let user = checked.user;
     let verified = web::block(move || match user {
         Some(u) if !password.is_empty() => {
@@ -136,7 +136,7 @@ async fn sign_in(
         }
     })
     .await
-    .map_err(|_| AdminError::Db(crate::db::DbError::Cancelled))?;
+    .map_err(|_| AdminError::Busy)?;
     drop(permit);
     let settle = |e: SignInError| match e {
         SignInError::Db(e) => AdminError::Db(e),

@@ -4,10 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
-use crate::db::DbError;
 use crate::domain::api_scope::ApiScope;
 use crate::domain::FieldErrors;
 use crate::services::interactions::ReportError;
+use crate::services::DbError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -7,6 +7,7 @@ use super::{authenticate, read_json, ApiError};
 use crate::domain::api_scope::ApiScope;
 use crate::domain::followup::Status;
 use crate::domain::FieldErrors;
+use crate::services::catalog;
 use crate::services::followups::{self, CaseInContext, FollowupError};
 use crate::state::AppState;
 
@@ -138,11 +139,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         .db
         .read(|conn| {
             if let Some(d) = &department {
-                let known = crate::db::catalog::all_departments(conn)
-                    .map_err(crate::db::DbError::from)?
-                    .iter()
-                    .any(|x| &x.code == d);
-                if !known {
+                if !catalog::has_department(conn, d)? {
                     return Err(ApiError::Invalid(
                         [(
                             "department".to_string(),

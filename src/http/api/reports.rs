@@ -29,7 +29,9 @@ impl From<ReportQueryError> for ApiError {
 /// the blocking pool.
 pub(super) async fn fresh_scan<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut crate::db::DbConnection, &ReportContext) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut crate::services::DbConnection, &ReportContext) -> Result<T, ApiError>
+        + Send
+        + 'static,
     T: Send + 'static,
 {
     let (inbox, now) = (state.key.inbox_key(), state.clock.now());
