@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::db::{self, connection::Manager, DbConnection};
 use crate::domain::api_scope::ApiScope;
 use crate::domain::catalog::parse_catalog;
+use crate::services::audit::Actor;
 use crate::services::{self, api_keys};
 use crate::startup;
 
@@ -222,6 +223,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                         &name,
                         &scopes,
                         &departments,
+                        &Actor::command_line(),
                         clock.now(),
                     )
                     .map_err(|e| fail(1, e))?;
@@ -267,7 +269,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     }
                 }
                 ApikeyCommand::Revoke { name } => {
-                    api_keys::revoke(&mut conn, &name, clock.now()).map_err(|e| fail(1, e))?;
+                    api_keys::revoke(&mut conn, &name, &Actor::command_line(), clock.now())
+                        .map_err(|e| fail(1, e))?;
                     println!("revoked {name:?}");
                 }
             }

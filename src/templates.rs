@@ -65,6 +65,13 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/followups.hbs"),
     ),
     ("admin/case", include_str!("../templates/admin/case.hbs")),
+    ("admin/users", include_str!("../templates/admin/users.hbs")),
+    ("admin/keys", include_str!("../templates/admin/keys.hbs")),
+    (
+        "admin/digest",
+        include_str!("../templates/admin/digest.hbs"),
+    ),
+    ("admin/audit", include_str!("../templates/admin/audit.hbs")),
     (
         "email/digest/body.html",
         include_str!("../templates/email/digest/body.html.hbs"),

@@ -10,7 +10,8 @@ use crate::config::Settings;
 use crate::db;
 use crate::domain::language::Language;
 use crate::domain::period::{parse_day, week_start};
-use crate::services::digest;
+use crate::services::audit::Actor;
+use crate::services::digest::{self, RecipientError};
 use crate::services::reports::{ReportContext, ReportQueryError};
 use crate::templates::Templates;
 
@@ -78,8 +79,16 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                     .map(|d| d.trim().to_string())
                     .filter(|d| !d.is_empty())
                     .collect();
-                let new = digest::add_recipient(&mut conn, &a.email, &a.language, &depts, now)
-                    .map_err(|e| fail(1, e))?;
+                let actor = Actor::command_line();
+                let new =
+                    digest::add_recipient(&mut conn, &a.email, &a.language, &depts, &actor, now)
+                        .map_err(|e| match e {
+                            // Name the flag the person typed.
+                            RecipientError::Language(l) => {
+                                fail(1, format!("--language {l:?} is not one of he, ar, en, ru"))
+                            }
+                            other => fail(1, other),
+                        })?;
                 println!(
                     "{} {}",
                     if new { "added" } else { "updated" },
@@ -88,7 +97,7 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
             }
             RecipientsCommand::List => {
                 println!("{:<40} {:<4} DEPARTMENTS", "EMAIL", "LANG");
-                for r in db::digest::all(&mut conn).map_err(|e| fail(1, e))? {
+                for r in digest::recipients(&mut conn).map_err(|e| fail(1, e))? {
                     let scope = if r.departments.is_empty() {
                         "(all)".to_string()
                     } else {
@@ -98,11 +107,8 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                 }
             }
             RecipientsCommand::Remove { email } => {
-                let n = db::digest::remove(&mut conn, &email.trim().to_lowercase())
+                digest::remove_recipient(&mut conn, &email, &Actor::command_line(), now)
                     .map_err(|e| fail(1, e))?;
-                if n == 0 {
-                    return Err(fail(1, format!("{email} is not a digest recipient")));
-                }
                 println!("removed {email}");
             }
         },

@@ -11,6 +11,7 @@ use crate::domain::account::{NewPassword, Role};
 use crate::domain::language::Language;
 use crate::domain::password;
 use crate::services::accounts::{self, AccountError, NewUser};
+use crate::services::audit::Actor;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -90,7 +91,8 @@ pub fn run(settings: &Settings, command: UserCommand) -> Result<(), Failure> {
             let hash = password::hash(&new_password()?);
             let user = NewUser::new(&email, role, &departments, language, hash).map_err(failure)?;
             let mut conn = migrated(settings)?;
-            let row = accounts::create(&mut conn, &user, now).map_err(failure)?;
+            let row =
+                accounts::create(&mut conn, &user, &Actor::command_line(), now).map_err(failure)?;
             println!("created {} ({})", row.email, row.role);
         }
         UserCommand::List => {
@@ -118,13 +120,14 @@ pub fn run(settings: &Settings, command: UserCommand) -> Result<(), Failure> {
         }
         UserCommand::Disable { email } => {
             let mut conn = migrated(settings)?;
-            accounts::disable(&mut conn, &email, now).map_err(failure)?;
+            accounts::disable(&mut conn, &email, &Actor::command_line(), now).map_err(failure)?;
             println!("disabled {}; their sessions have ended", email.trim());
         }
         UserCommand::SetPassword { email } => {
             let hash = password::hash(&new_password()?);
             let mut conn = migrated(settings)?;
-            accounts::set_password(&mut conn, &email, &hash, now).map_err(failure)?;
+            accounts::set_password(&mut conn, &email, &hash, &Actor::command_line(), now)
+                .map_err(failure)?;
             println!(
                 "new password set for {}; their sessions have ended",
                 email.trim()

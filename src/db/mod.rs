@@ -2,6 +2,7 @@
 //! query functions, one file per table group.
 
 pub mod api_keys;
+pub mod audit;
 pub mod campaigns;
 pub mod catalog;
 pub mod connection;

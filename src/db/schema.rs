@@ -254,6 +254,19 @@ diesel::table! {
 
 diesel::joinable!(followup_notes -> followups (followup_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        before_value -> Nullable<Text>,
+        after_value -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
@@ -283,4 +296,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_failures,
     anonymous_inbox,
+    audit_log,
 );

@@ -8,6 +8,7 @@ use crate::db::users::UserRow;
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::account::{normalize_email, parse_departments, Account, Role, Scope};
 use crate::domain::language::Language;
+use crate::services::audit::{self, Action, Actor, Change};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -69,6 +70,7 @@ impl NewUser {
 pub fn create(
     conn: &mut DbConnection,
     user: &NewUser,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<UserRow, AccountError> {
     db::write_transaction(conn, |conn| {
@@ -100,6 +102,18 @@ pub fn create(
             updated_at: now.naive_utc(),
         };
         db::users::insert(conn, &row)?;
+        let after = serde_json::json!({
+            "role": row.role,
+            "departments": user.departments,
+            "language": row.language,
+        });
+        let change = Change {
+            action: Action::UserCreated,
+            target: &row.email,
+            before: None,
+            after: Some(after),
+        };
+        audit::record(conn, actor, change, now)?;
         Ok(row)
     })
 }
@@ -117,12 +131,22 @@ fn find(conn: &mut DbConnection, email: &str) -> Result<UserRow, AccountError> {
 pub fn disable(
     conn: &mut DbConnection,
     email: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     db::write_transaction(conn, |conn| {
         let user = find(conn, email)?;
         db::users::disable(conn, &user.id, now.naive_utc())?;
         db::users::delete_sessions_of(conn, &user.id)?;
+        if user.disabled_at.is_none() {
+            let change = Change {
+                action: Action::UserDisabled,
+                target: &user.email,
+                before: Some(serde_json::json!({ "disabled": false })),
+                after: Some(serde_json::json!({ "disabled": true })),
+            };
+            audit::record(conn, actor, change, now)?;
+        }
         Ok(())
     })
 }
@@ -133,12 +157,21 @@ pub fn set_password(
     conn: &mut DbConnection,
     email: &str,
     password_hash: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     db::write_transaction(conn, |conn| {
         let user = find(conn, email)?;
         db::users::set_password(conn, &user.id, password_hash, now.naive_utc())?;
         db::users::delete_sessions_of(conn, &user.id)?;
+        // Only that it happened: never the hash.
+        let change = Change {
+            action: Action::PasswordSet,
+            target: &user.email,
+            before: None,
+            after: None,
+        };
+        audit::record(conn, actor, change, now)?;
         Ok(())
     })
 }

@@ -7,6 +7,7 @@ use crate::domain::account::parse_departments;
 use crate::domain::api_scope::{ApiScope, Grant};
 use crate::domain::secret::Secret;
 use crate::domain::token::{generate_api_key, hash_secret};
+use crate::services::audit::{self, Action, Actor, Change};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
@@ -27,9 +28,10 @@ super::db_error_from!(ApiKeyError);
 pub fn create(
     conn: &mut DbConnection,
     name: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Secret<String>, ApiKeyError> {
-    create_scoped(conn, name, &ApiScope::ALL, &[], now)
+    create_scoped(conn, name, &ApiScope::ALL, &[], actor, now)
 }
 
 /// Creates a key and returns it in clear, the only time it exists outside the caller's hands.
@@ -39,6 +41,7 @@ pub fn create_scoped(
     name: &str,
     scopes: &[ApiScope],
     departments: &[String],
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Secret<String>, ApiKeyError> {
     let name = name.trim();
@@ -75,7 +78,15 @@ pub fn create_scoped(
             } else {
                 e.into()
             }
-        })
+        })?;
+        let after = serde_json::json!({ "scopes": row.scopes, "departments": departments });
+        let change = Change {
+            action: Action::KeyCreated,
+            target: &row.name,
+            before: None,
+            after: Some(after),
+        };
+        Ok::<_, ApiKeyError>(audit::record(c, actor, change, now)?)
     });
     stored.map(|()| key)
 }
@@ -84,12 +95,24 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<ApiKeyRow>, ApiKeyError> {
     Ok(db::api_keys::list(conn)?)
 }
 
-pub fn revoke(conn: &mut DbConnection, name: &str, now: DateTime<Utc>) -> Result<(), ApiKeyError> {
-    let n = db::write_transaction(conn, |c| db::api_keys::revoke(c, name, now.naive_utc()))?;
-    if n == 0 {
-        return Err(ApiKeyError::NotFound(name.to_string()));
-    }
-    Ok(())
+pub fn revoke(
+    conn: &mut DbConnection,
+    name: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), ApiKeyError> {
+    db::write_transaction(conn, |c| {
+        if db::api_keys::revoke(c, name, now.naive_utc())? == 0 {
+            return Err(ApiKeyError::NotFound(name.to_string()));
+        }
+        let change = Change {
+            action: Action::KeyRevoked,
+            target: name,
+            before: Some(serde_json::json!({ "revoked": false })),
+            after: Some(serde_json::json!({ "revoked": true })),
+        };
+        Ok(audit::record(c, actor, change, now)?)
+    })
 }
 
 /// What the presented key may do, if it is known and not revoked, and whether its last use

@@ -112,6 +112,59 @@ pub fn has_department(conn: &mut DbConnection, code: &str) -> Result<bool, DbErr
         .any(|d| d.code == code))
 }
 
+/// One department of the catalog with its services, as a CRM reads it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    pub code: String,
+    pub name: String,
+    pub names: BTreeMap<String, String>,
+    pub services: Vec<ListedService>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ListedService {
+    pub code: String,
+    pub name: String,
+    pub names: BTreeMap<String, String>,
+    pub audience: String,
+    pub sla_days: i32,
+}
+
+/// The departments (only those in `scope`) and their services, by code.
+pub fn listing(
+    conn: &mut DbConnection,
+    scope: &crate::domain::account::Scope,
+) -> Result<Vec<Listed>, DbError> {
+    let names =
+        |text: &str| -> BTreeMap<String, String> { serde_json::from_str(text).unwrap_or_default() };
+    let services = db::catalog::all_services(conn)?;
+    let mut out: Vec<Listed> = db::catalog::all_departments(conn)?
+        .into_iter()
+        .filter(|d| scope.allows(&d.code))
+        .map(|d| Listed {
+            services: services
+                .iter()
+                .filter(|s| s.department_code == d.code)
+                .map(|s| ListedService {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    names: names(&s.names_i18n),
+                    audience: s.audience.clone(),
+                    sla_days: s.sla_days,
+                })
+                .collect(),
+            names: names(&d.names_i18n),
+            name: d.name,
+            code: d.code,
+        })
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    for d in &mut out {
+        d.services.sort_by(|a, b| a.code.cmp(&b.code));
+    }
+    Ok(out)
+}
+
 /// The catalog as a picker shows it: departments, and services with their department, each
 /// with its name in `lang`, sorted by name.
 pub struct Picker {

@@ -13,6 +13,7 @@ use crate::domain::period::{day_begins, local_day, month_start};
 use crate::domain::secret::Secret;
 use crate::domain::token::ServerKey;
 
+use super::audit::Actor;
 use super::interactions::{report, Receipt, ReportContext, ReportError, Reported};
 use super::responses::{submit, SurveyError};
 use super::surveys::SurveyCache;
@@ -77,8 +78,8 @@ pub fn load_if_empty(
         )
     })?;
     catalog::import(conn, &parsed, now)?;
-    let api_key =
-        api_keys::create(conn, "demo", now).map_err(|e| DemoError::Data(e.to_string()))?;
+    let api_key = api_keys::create(conn, "demo", &Actor::command_line(), now)
+        .map_err(|e| DemoError::Data(e.to_string()))?;
     let admin_password = demo_admin(conn, now)?;
 
     let comments = moods(COMMENTS);
@@ -214,7 +215,8 @@ fn demo_admin(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Secret<Stri
         crate::domain::password::hash(&checked),
     )
     .map_err(|e| DemoError::Data(e.to_string()))?;
-    super::accounts::create(conn, &user, now).map_err(|e| DemoError::Data(e.to_string()))?;
+    super::accounts::create(conn, &user, &Actor::command_line(), now)
+        .map_err(|e| DemoError::Data(e.to_string()))?;
     Ok(Secret::new(password))
 }
 

@@ -7,13 +7,14 @@ use chrono::{Duration, NaiveDate};
 use validator::ValidateEmail;
 
 use crate::db::digest::DigestRecipientRow;
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbConnection, DbError};
 use crate::domain::followup::{Cases, Status};
 use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
 use crate::domain::metrics::Figures;
 use crate::domain::period::{day_key, week_start};
 use crate::domain::report::{By, ReportParams};
+use crate::services::audit::{self, Action, Actor, Change};
 
 use super::followups;
 use super::reports::{self, ReportContext, ReportQueryError};
@@ -203,36 +204,43 @@ pub fn gather(
     })
 }
 
-/// Checks and stores a recipient; returns true when the address was new.
+/// Why a recipient was not added or removed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecipientError {
+    #[error("{0:?} is not a valid email address")]
+    Email(String),
+    #[error("language {0:?} is not one of he, ar, en, ru")]
+    Language(String),
+    #[error("departments not in the catalog: {0}")]
+    UnknownDepartments(String),
+    #[error("{0} is not a digest recipient")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(DbError),
+}
+super::db_error_from!(RecipientError);
+
+/// A recipient's settings as the audit log keeps them.
+fn recipient_value(r: &DigestRecipientRow) -> serde_json::Value {
+    serde_json::json!({ "language": r.language, "departments": scope_of(r) })
+}
+
+/// Checks and stores a recipient (or changes one with that address); returns true when the
+/// address was new.
 pub fn add_recipient(
     conn: &mut DbConnection,
     email: &str,
     language: &str,
     departments: &[String],
+    actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, String> {
+) -> Result<bool, RecipientError> {
     let email = email.trim().to_lowercase();
     if !email.validate_email() {
-        return Err(format!("{email:?} is not a valid email address"));
+        return Err(RecipientError::Email(email));
     }
-    let lang = Language::parse(language)
-        .ok_or_else(|| format!("--language {language:?} is not one of he, ar, en, ru"))?;
-    let known: Vec<String> = db::catalog::all_departments(conn)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|d| d.code)
-        .collect();
-    let unknown: Vec<&String> = departments.iter().filter(|d| !known.contains(d)).collect();
-    if !unknown.is_empty() {
-        return Err(format!(
-            "--departments: {} not in the catalog",
-            unknown
-                .iter()
-                .map(|d| d.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    let lang =
+        Language::parse(language).ok_or_else(|| RecipientError::Language(language.to_string()))?;
     let row = DigestRecipientRow {
         id: uuid::Uuid::new_v4().to_string(),
         email,
@@ -241,7 +249,59 @@ pub fn add_recipient(
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
     };
-    db::write_transaction(conn, |c| db::digest::upsert(c, &row)).map_err(|e| e.to_string())
+    db::write_transaction(conn, |c| {
+        let known: Vec<String> = db::catalog::all_departments(c)?
+            .into_iter()
+            .map(|d| d.code)
+            .collect();
+        let unknown: Vec<&str> = departments
+            .iter()
+            .filter(|d| !known.contains(d))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(RecipientError::UnknownDepartments(unknown.join(", ")));
+        }
+        let before = db::digest::find_by_email(c, &row.email)?;
+        let new = db::digest::upsert(c, &row)?;
+        let change = Change {
+            action: Action::RecipientAdded,
+            target: &row.email,
+            before: before.as_ref().map(recipient_value),
+            after: Some(recipient_value(&row)),
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(new)
+    })
+}
+
+/// Every recipient, by address.
+pub fn recipients(conn: &mut DbConnection) -> Result<Vec<DigestRecipientRow>, DbError> {
+    Ok(db::digest::all(conn)?)
+}
+
+/// Removes a recipient by address.
+pub fn remove_recipient(
+    conn: &mut DbConnection,
+    email: &str,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), RecipientError> {
+    let email = email.trim().to_lowercase();
+    db::write_transaction(conn, |c| {
+        let Some(before) = db::digest::find_by_email(c, &email)? else {
+            return Err(RecipientError::NotFound(email.clone()));
+        };
+        db::digest::remove(c, &email)?;
+        let change = Change {
+            action: Action::RecipientRemoved,
+            target: &email,
+            before: Some(recipient_value(&before)),
+            after: None,
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(())
+    })
 }
 
 /// When the digest goes out: a weekday and a local time (default Sunday 08:00, Asia/Jerusalem).

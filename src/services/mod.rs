@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod campaign_survey;
 pub mod campaigns;
 pub mod catalog;

@@ -29,7 +29,13 @@ pub const PASSWORD: &str = "correct horse battery";
 pub fn user(app: &TestApp, email: &str, role: Role, departments: &str) {
     let hash = mashov::domain::password::hash(&NewPassword::parse(PASSWORD.into()).expect("ok"));
     let new = NewUser::new(email, role, departments, Language::He, hash).expect("valid user");
-    accounts::create(&mut app.conn(), &new, app.clock.now()).expect("create user");
+    accounts::create(
+        &mut app.conn(),
+        &new,
+        &mashov::services::audit::Actor::command_line(),
+        app.clock.now(),
+    )
+    .expect("create user");
 }
 
 /// A browser without JavaScript: keeps cookies, never follows redirects.
@@ -283,7 +289,13 @@ fn sessions_end_when_idle_too_long_too_old_signed_out_or_disabled(kind: Kind) {
         );
         assert_eq!(v.get("/admin").status, 200);
     }
-    accounts::disable(&mut app.conn(), "admin@city.example", app.clock.now()).expect("disable");
+    accounts::disable(
+        &mut app.conn(),
+        "admin@city.example",
+        &mashov::services::audit::Actor::command_line(),
+        app.clock.now(),
+    )
+    .expect("disable");
     assert_eq!(a.get("/admin").status, 303);
     assert_eq!(b.get("/admin").status, 303);
     let mut c = Visitor::new(&app);

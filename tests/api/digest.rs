@@ -92,7 +92,15 @@ fn each_manager_gets_one_digest_a_week_with_the_reports_figures_in_scope(kind: K
             vec!["engineering".to_string()],
         ),
     ] {
-        mashov::services::digest::add_recipient(&mut conn, email, lang, &depts, now).expect("add");
+        mashov::services::digest::add_recipient(
+            &mut conn,
+            email,
+            lang,
+            &depts,
+            &mashov::services::audit::Actor::command_line(),
+            now,
+        )
+        .expect("add");
     }
     drop(conn);
     // Saturday night: nothing yet.

@@ -151,10 +151,15 @@ pub fn spawn_app_with(
     let catalog = parse_catalog(CATALOG.as_bytes()).expect("test catalog");
     let mut conn = state.db.connection().expect("connection");
     mashov::services::catalog::import(&mut conn, &catalog, clock.now()).expect("import");
-    let api_key = mashov::services::api_keys::create(&mut conn, "test-crm", clock.now())
-        .expect("api key")
-        .expose()
-        .clone();
+    let api_key = mashov::services::api_keys::create(
+        &mut conn,
+        "test-crm",
+        &mashov::services::audit::Actor::command_line(),
+        clock.now(),
+    )
+    .expect("api key")
+    .expose()
+    .clone();
     drop(conn);
     let (tx, rx) = std::sync::mpsc::channel();
     let server_state = state.clone();

@@ -124,7 +124,13 @@ fn requests_without_a_valid_key_are_refused_with_401(kind: Kind) {
     assert!(matches!(r, Err(ureq::Error::Status(401, _))));
     // A revoked key stops working at once.
     let mut conn = app.conn();
-    mashov::services::api_keys::revoke(&mut conn, "test-crm", chrono::Utc::now()).expect("revoke");
+    mashov::services::api_keys::revoke(
+        &mut conn,
+        "test-crm",
+        &mashov::services::audit::Actor::command_line(),
+        chrono::Utc::now(),
+    )
+    .expect("revoke");
     let r = app.report(&app.interaction("CRM-AUTH", "he"));
     assert_eq!(r.status, 401);
     assert_eq!(

@@ -18,10 +18,17 @@ both_backends!(
 
 fn key(app: &TestApp, name: &str, scopes: &[ApiScope], departments: &[&str]) -> String {
     let departments: Vec<String> = departments.iter().map(|d| d.to_string()).collect();
-    api_keys::create_scoped(&mut app.conn(), name, scopes, &departments, app.clock.now())
-        .expect("key")
-        .expose()
-        .clone()
+    api_keys::create_scoped(
+        &mut app.conn(),
+        name,
+        scopes,
+        &departments,
+        &mashov::services::audit::Actor::command_line(),
+        app.clock.now(),
+    )
+    .expect("key")
+    .expose()
+    .clone()
 }
 
 fn get(app: &TestApp, path: &str, key: &str) -> Resp {

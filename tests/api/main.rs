@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod admin_browser;
+mod admin_setup;
 
 mod browser;
 mod campaigns;

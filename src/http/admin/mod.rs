@@ -2,6 +2,7 @@
 //! results. Works without JavaScript. Every page but the sign-in form needs a session; every
 //! request that changes something carries the session's CSRF token and comes from this origin.
 
+mod audit;
 mod case;
 mod chart;
 pub mod dashboard;
@@ -9,8 +10,12 @@ mod details;
 mod figures;
 pub mod followups;
 mod form;
+mod keys;
 pub mod login;
 mod page;
+mod recipients;
+mod setup;
+mod users;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -46,6 +51,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/followups", web::get().to(followups::inbox))
             .route("/followups/{id}", web::get().to(case::show))
             .route("/followups/{id}", web::post().to(case::act))
+            .route("/users", web::get().to(users::show))
+            .route("/users", web::post().to(users::act))
+            .route("/keys", web::get().to(keys::show))
+            .route("/keys", web::post().to(keys::act))
+            .route("/digest", web::get().to(recipients::show))
+            .route("/digest", web::post().to(recipients::act))
+            .route("/audit", web::get().to(audit::show))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))

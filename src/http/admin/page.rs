@@ -73,12 +73,25 @@ impl<'a> Chrome<'a> {
                 current: l == lang,
             })
             .collect();
+        let admin = signed.is_some_and(|s| s.account.role == crate::domain::account::Role::Admin);
         let nav = match signed {
             Some(_) => [
                 ("/admin", "nav.dashboard"),
                 ("/admin/followups", "nav.followups"),
             ]
             .into_iter()
+            // The set-up pages are an admin's.
+            .chain(
+                admin
+                    .then_some([
+                        ("/admin/users", "nav.users"),
+                        ("/admin/keys", "nav.keys"),
+                        ("/admin/digest", "nav.digest"),
+                        ("/admin/audit", "nav.audit"),
+                    ])
+                    .into_iter()
+                    .flatten(),
+            )
             .map(|(href, key)| NavLink {
                 href,
                 label: text(key),

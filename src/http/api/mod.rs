@@ -1,5 +1,6 @@
 //! The JSON integration API for CRMs: Bearer keys, JSON errors.
 
+pub mod catalog;
 pub mod error;
 pub mod export;
 pub mod followups;
@@ -20,6 +21,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/interactions", web::post().to(interactions::create))
+        .route("/catalog", web::get().to(catalog::list))
         .route("/openapi.json", web::get().to(openapi::document))
         .route("/reports/summary", web::get().to(reports::summary))
         .route("/reports/breakdown", web::get().to(reports::breakdown))
@@ -39,6 +41,16 @@ pub async fn authenticate(
     req: &HttpRequest,
     scope: ApiScope,
 ) -> Result<Grant, ApiError> {
+    let grant = any_key(state, req).await?;
+    if !grant.allows(scope) {
+        return Err(ApiError::MissingScope(scope));
+    }
+    Ok(grant)
+}
+
+/// Checks `Authorization: Bearer KEY` against the active keys, whatever its scopes (for what
+/// every key may read: the catalog its CRM reports against). Records the key's use.
+pub async fn any_key(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Grant, ApiError> {
     let presented = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -59,9 +71,6 @@ pub async fn authenticate(
     let Some((grant, stale)) = found else {
         return Err(ApiError::Unauthorized);
     };
-    if !grant.allows(scope) {
-        return Err(ApiError::MissingScope(scope));
-    }
     if stale {
         let id = grant.key_id.clone();
         state
