@@ -10,7 +10,10 @@ use crate::helpers::{spawn_app_with, Kind, TestApp};
 use chrono::TimeZone;
 use mashov::domain::account::Role;
 
-both_backends!(a_manager_works_the_app_in_a_browser_and_every_page_passes_axe);
+both_backends!(
+    a_manager_works_the_app_in_a_browser_and_every_page_passes_axe,
+    an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe,
+);
 
 /// A few weeks of answers in sanitation, one of them bad enough to open a case.
 fn seed(app: &TestApp) -> usize {
@@ -76,7 +79,13 @@ fn check_page(b: &Browser, name: &str) {
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
             serde_json::json!([]),
         );
-        assert_eq!(overflow, 0, "{name} at {width} px scrolls sideways");
+        if overflow != 0 {
+            let culprits = b.execute(
+                "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => { const r = e.getBoundingClientRect(); return !e.closest('.scroll') && (r.left < -1 || r.right > w + 1); }).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right));",
+                serde_json::json!([]),
+            );
+            panic!("{name} at {width} px scrolls sideways by {overflow}: {culprits}");
+        }
     }
     b.resize(390, 844);
 }
@@ -167,4 +176,66 @@ fn a_manager_works_the_app_in_a_browser_and_every_page_passes_axe(kind: Kind) {
     b.click("header button[type=submit]");
     b.wait_for("signed out", |b| b.url().contains("/admin/login"));
     check_page(&b, "login-en");
+}
+
+fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) {
+    let start = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |_| {}) else {
+        return;
+    };
+    let Some(b) = Browser::start() else { return };
+    user(&app, "admin@city.example", Role::Admin, "");
+    b.open(&app.url("/admin/login"));
+    b.type_into("#email", "admin@city.example");
+    b.type_into("#password", PASSWORD);
+    b.click("button[type=submit]");
+    b.wait_for("the dashboard", |b| b.url().ends_with("/admin"));
+
+    // A key for the CRM, made with the form: shown once, on the page that answers it.
+    b.open(&app.url("/admin/keys"));
+    check_page(&b, "keys-he");
+    b.type_into("#key-name", "מוקד 106");
+    b.click("button.button[type=submit]:not(.small-button)");
+    b.wait_for("the new key", |b| {
+        b.execute(
+            "return !!document.querySelector('.secret')",
+            serde_json::json!([]),
+        ) == true
+    });
+    check_page(&b, "key-created-he");
+
+    b.open(&app.url("/admin/digest"));
+    b.type_into("#r-email", "head@city.example");
+    b.click("input[name=departments][value=sanitation]");
+    b.click("form.stack button[type=submit]");
+    b.wait_for("the recipient saved", |b| {
+        b.url().contains("done=recipient_added")
+    });
+    check_page(&b, "digest-he");
+
+    b.open(&app.url("/admin/users"));
+    check_page(&b, "users-he");
+    b.open(&app.url("/admin/audit"));
+    check_page(&b, "audit-he");
+    // A refusal page is a page like the others.
+    b.open(&app.url("/admin/departments/atlantis"));
+    check_page(&b, "not-found-he");
+
+    b.click("a[lang=en]");
+    b.wait_for("English", |b| {
+        b.execute(
+            "return document.documentElement.lang",
+            serde_json::json!([]),
+        ) == "en"
+    });
+    check_page(&b, "not-found-en");
+    for (path, name) in [
+        ("/admin/users", "users-en"),
+        ("/admin/keys", "keys-en"),
+        ("/admin/digest", "digest-en"),
+        ("/admin/audit", "audit-en"),
+    ] {
+        b.open(&app.url(path));
+        check_page(&b, name);
+    }
 }
