@@ -52,6 +52,9 @@ pub struct Settings {
     pub outbox_lease: Duration,
     /// The smallest group of employee answers any surface shows (at least 3).
     pub min_group_size: i64,
+    /// The fewest residents' answers over 90 days for a department to appear on the public
+    /// transparency page (at least 10).
+    pub transparency_min_answers: i64,
     /// Which residents' answers open a follow-up case.
     pub followup: FollowupPolicy,
     /// When the weekly digest goes out.
@@ -101,6 +104,7 @@ struct FileSettings {
     brand_color: Option<String>,
     outbox_lease: Option<String>,
     min_group_size: Option<toml::Value>,
+    transparency_min_answers: Option<toml::Value>,
     followup_rule: Option<String>,
     holidays: Option<String>,
     digest_schedule: Option<String>,
@@ -258,6 +262,28 @@ impl Settings {
                 })?,
         };
 
+        let transparency_min_answers = match pick(
+            "MASHOV_TRANSPARENCY_MIN_ANSWERS",
+            file.transparency_min_answers.map(|v| match v {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(n) => n.to_string(),
+                other => format!("{other:?}"),
+            }),
+        ) {
+            None => 30,
+            Some(text) => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (10..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "MASHOV_TRANSPARENCY_MIN_ANSWERS: {text:?} is not a whole number from 10 \
+                         to 1000000 (a public figure needs at least 10 answers)"
+                    ))
+                })?,
+        };
+
         let followup_rule = match pick("MASHOV_FOLLOWUP_RULE", file.followup_rule) {
             None => FollowupRule::default(),
             Some(text) => FollowupRule::parse(&text).ok_or_else(|| {
@@ -306,6 +332,7 @@ impl Settings {
                 holidays,
             },
             min_group_size,
+            transparency_min_answers,
             outbox_poll: std::time::Duration::from_millis(500),
             digest_poll: std::time::Duration::from_secs(60),
             housekeeping_poll: std::time::Duration::from_secs(600),
@@ -532,6 +559,8 @@ mod tests {
             ("MASHOV_BRAND_COLOR", "blue"),
             ("MASHOV_MIN_GROUP_SIZE", "2"),
             ("MASHOV_MIN_GROUP_SIZE", "five"),
+            ("MASHOV_TRANSPARENCY_MIN_ANSWERS", "9"),
+            ("MASHOV_TRANSPARENCY_MIN_ANSWERS", "thirty"),
             ("MASHOV_FOLLOWUP_RULE", "overall<=9"),
             ("MASHOV_DIGEST_SCHEDULE", "sunday 8am"),
             ("MASHOV_HOLIDAYS", "2026-02-30"),
@@ -561,6 +590,15 @@ mod tests {
             .followup
             .holidays
             .contains(chrono::NaiveDate::from_ymd_opt(2026, 9, 21).expect("day")));
+    }
+
+    #[test]
+    fn the_transparency_threshold_defaults_to_thirty_and_never_goes_below_ten() {
+        let s = Settings::from_sources(None, &env(&[])).expect("defaults");
+        assert_eq!(s.transparency_min_answers, 30);
+        let s = Settings::from_sources(None, &env(&[("MASHOV_TRANSPARENCY_MIN_ANSWERS", "10")]))
+            .expect("ten is allowed");
+        assert_eq!(s.transparency_min_answers, 10);
     }
 
     #[test]

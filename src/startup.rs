@@ -60,10 +60,12 @@ pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result
     actix_web::rt::spawn(async move { housekeeping(housekeeper).await });
     // Shared by every worker: a page rendered once serves them all.
     let pages = web::Data::new(http::public::pages::PageCache::default());
+    let transparency = web::Data::new(http::public::transparency::TransparencyCache::default());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(pages.clone())
+            .app_data(transparency.clone())
             .wrap(http::security_headers())
             .wrap_fn(http::access_log)
             .configure(http::configure)

@@ -66,6 +66,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("admin/case", include_str!("../templates/admin/case.hbs")),
     ("admin/users", include_str!("../templates/admin/users.hbs")),
+    (
+        "public/transparency",
+        include_str!("../templates/public/transparency.hbs"),
+    ),
     ("admin/keys", include_str!("../templates/admin/keys.hbs")),
     (
         "admin/digest",

@@ -20,6 +20,7 @@ pub mod responses;
 pub mod sessions;
 pub mod setup;
 pub mod surveys;
+pub mod transparency;
 
 /// What callers of the services see of the database: its error, and the connection a handler
 /// hands to a service inside one of `Db`'s doors.

@@ -230,6 +230,9 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     });
     check_page(&b, "not-found-en");
     for (path, name) in [
+        ("/transparency", "transparency-he"),
+        ("/transparency?lang=ar", "transparency-ar"),
+        ("/transparency?lang=en", "transparency-en"),
         ("/admin/users", "users-en"),
         ("/admin/keys", "keys-en"),
         ("/admin/digest", "digest-en"),

@@ -334,6 +334,22 @@ impl TestApp {
             .to_string()
     }
 
+    /// A resident of `service` answers now (by the test clock): the CRM reports the request,
+    /// the resident sends the form.
+    pub fn resident_answer(&self, external_id: &str, service: &str, answers: &[(&str, &str)]) {
+        let mut body = self.interaction(external_id, "he");
+        body["service_code"] = service.into();
+        let r = self.report(&body);
+        assert_eq!(r.status, 201, "{}", r.body);
+        let url = r.json()["survey_url"].as_str().expect("url").to_string();
+        let path = url
+            .strip_prefix(&self.address)
+            .expect("own origin")
+            .to_string();
+        let sent = self.post_form(&path, answers);
+        assert_eq!(sent.status, 303, "{}", sent.body);
+    }
+
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         self.clock.now()
     }

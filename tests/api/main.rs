@@ -24,4 +24,5 @@ mod reports;
 mod schema;
 mod smtp;
 mod survey;
+mod transparency;
 mod writer;

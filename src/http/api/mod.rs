@@ -22,6 +22,10 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/interactions", web::post().to(interactions::create))
         .route("/catalog", web::get().to(catalog::list))
+        .route(
+            "/public/summary.json",
+            web::get().to(crate::http::public::transparency::summary_json),
+        )
         .route("/openapi.json", web::get().to(openapi::document))
         .route("/reports/summary", web::get().to(reports::summary))
         .route("/reports/breakdown", web::get().to(reports::breakdown))

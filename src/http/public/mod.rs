@@ -2,6 +2,7 @@
 
 pub mod pages;
 pub mod survey;
+pub mod transparency;
 pub mod unsubscribe;
 
 use actix_web::web;
@@ -11,5 +12,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // every survey request through the router's regular expressions.
     cfg.service(web::scope("/s").default_service(web::to(survey::dispatch)))
         .service(web::scope("/u").default_service(web::to(unsubscribe::dispatch)))
-        .route("/thanks/{lang}", web::get().to(survey::thanks));
+        .route("/thanks/{lang}", web::get().to(survey::thanks))
+        .route("/transparency", web::get().to(transparency::page));
 }

@@ -1,0 +1,213 @@
+//! `GET /transparency` (`?lang=he|ar|en|ru`) and `GET /api/v1/public/summary.json`: the city's
+//! public figures, for anyone, without a key. They change slowly and are asked for often, so
+//! they are computed at most every few minutes and served from memory, page and JSON alike:
+//! a request costs a lookup and a copy of bytes already rendered.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::domain::language::Language;
+use crate::services::reports;
+use crate::services::transparency::{self, DepartmentFigures, Summary};
+use crate::state::AppState;
+use crate::templates::{PageMeta, TemplateError, Templates};
+
+/// How long computed figures are served before they are computed again.
+pub const FRESH_FOR: Duration = Duration::minutes(5);
+
+struct Rendered {
+    made: DateTime<Utc>,
+    json: Bytes,
+    pages: HashMap<Language, Bytes>,
+}
+
+/// The figures last computed, rendered in every language.
+#[derive(Default)]
+pub struct TransparencyCache {
+    current: RwLock<Option<Arc<Rendered>>>,
+    /// One computation at a time: the others wait for it instead of repeating it.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl TransparencyCache {
+    fn fresh(&self, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
+        let current = self.current.read().ok()?.clone()?;
+        (now - current.made < FRESH_FOR && current.made <= now).then_some(current)
+    }
+}
+
+async fn rendered(
+    state: &web::Data<AppState>,
+    cache: &TransparencyCache,
+) -> Result<Arc<Rendered>, HttpResponse> {
+    let now = state.clock.now();
+    if let Some(r) = cache.fresh(now) {
+        return Ok(r);
+    }
+    let _one = cache.refreshing.lock().await;
+    if let Some(r) = cache.fresh(now) {
+        return Ok(r);
+    }
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "transparency figures failed");
+        HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "60"))
+            .finish()
+    };
+    let inbox = state.key.inbox_key();
+    state
+        .db
+        .write(move |conn| reports::refresh(conn, &inbox, now))
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let min = state.settings.transparency_min_answers;
+    let summary = state
+        .db
+        .scan(move |conn| transparency::summary(conn, now, min))
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let json = serde_json::to_vec(&summary).map_err(|e| unavailable(&e))?;
+    let mut pages = HashMap::new();
+    for lang in Language::ALL {
+        let page = render(&state.templates, lang, &summary).map_err(|e| unavailable(&e))?;
+        pages.insert(lang, Bytes::from(page));
+    }
+    let fresh = Arc::new(Rendered {
+        made: now,
+        json: Bytes::from(json),
+        pages,
+    });
+    if let Ok(mut current) = cache.current.write() {
+        *current = Some(fresh.clone());
+    }
+    Ok(fresh)
+}
+
+/// Public, and the same for everyone: shared caches may keep it as long as mashov does.
+fn cached(content_type: &'static str, body: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .body(body)
+}
+
+pub async fn summary_json(
+    state: web::Data<AppState>,
+    cache: web::Data<TransparencyCache>,
+) -> HttpResponse {
+    match rendered(&state, &cache).await {
+        Ok(r) => cached("application/json", r.json.clone()),
+        Err(refused) => refused,
+    }
+}
+
+pub async fn page(
+    state: web::Data<AppState>,
+    cache: web::Data<TransparencyCache>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let lang = match query.iter().find(|(k, _)| k == "lang") {
+        None => Language::He,
+        Some((_, code)) => match Language::parse(code) {
+            Some(l) => l,
+            None => return HttpResponse::NotFound().finish(),
+        },
+    };
+    match rendered(&state, &cache).await {
+        Ok(r) => match r.pages.get(&lang) {
+            Some(page) => cached("text/html; charset=utf-8", page.clone()),
+            None => HttpResponse::NotFound().finish(),
+        },
+        Err(refused) => refused,
+    }
+}
+
+#[derive(Serialize)]
+struct Line {
+    name: String,
+    answers: i64,
+    csat: String,
+    change: String,
+    resolution: String,
+    within_sla: String,
+}
+
+#[derive(Serialize)]
+struct LanguageLink {
+    code: &'static str,
+    name: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct TransparencyPage<'a> {
+    #[serde(flatten)]
+    meta: PageMeta<'a>,
+    intro: String,
+    period: String,
+    lines: Vec<Line>,
+    languages: Vec<LanguageLink>,
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_string(), |s| format!("{}%", (s * 100.0).round()))
+}
+
+fn render(t: &Templates, lang: Language, s: &Summary) -> Result<String, TemplateError> {
+    let text = |key: &str| t.text(lang, &format!("transparency.{key}"));
+    let change = |d: &DepartmentFigures| match d.csat_change {
+        None => text("no_change"),
+        Some(c) => {
+            let points = (c * 100.0).round() as i64;
+            let key = match points {
+                p if p > 0 => "up",
+                p if p < 0 => "down",
+                _ => "same",
+            };
+            text(key).replace("{points}", &points.abs().to_string())
+        }
+    };
+    let lines = s
+        .departments
+        .iter()
+        .map(|d| Line {
+            name: d
+                .names
+                .get(&lang)
+                .or_else(|| d.names.get(&Language::He))
+                .cloned()
+                .unwrap_or_else(|| d.code.clone()),
+            answers: d.answers,
+            csat: percent(d.csat),
+            change: change(d),
+            resolution: percent(d.resolution_rate),
+            within_sla: percent(d.followups_within_sla),
+        })
+        .collect();
+    let page = TransparencyPage {
+        meta: PageMeta::new(t, lang, text("title")),
+        intro: text("intro").replace("{min}", &s.min_answers.to_string()),
+        period: text("period")
+            .replace("{from}", &s.from.format("%d.%m.%Y").to_string())
+            .replace("{to}", &s.to.format("%d.%m.%Y").to_string()),
+        lines,
+        languages: Language::ALL
+            .into_iter()
+            .map(|l| LanguageLink {
+                code: l.code(),
+                name: t.text(l, "admin.language_name"),
+                current: l == lang,
+            })
+            .collect(),
+    };
+    t.render("public/transparency", &page)
+}
