@@ -41,6 +41,9 @@ pub struct Settings {
     pub city_name: Option<String>,
     /// The city's colour in emails, as #rrggbb.
     pub brand_color: String,
+    /// Whether the colour was set by the environment or the file (it then wins over the one
+    /// an admin stores).
+    pub brand_color_configured: bool,
     /// How often an idle delivery worker looks for due emails.
     pub outbox_poll: std::time::Duration,
     /// How often the digest scheduler looks at the clock.
@@ -220,8 +223,9 @@ impl Settings {
         let city_name = pick("MASHOV_CITY_NAME", file.city_name)
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty());
-        let brand_color =
-            pick("MASHOV_BRAND_COLOR", file.brand_color).unwrap_or_else(|| "#0b4f8a".to_string());
+        let configured_color = pick("MASHOV_BRAND_COLOR", file.brand_color);
+        let brand_color_configured = configured_color.is_some();
+        let brand_color = configured_color.unwrap_or_else(|| "#0b4f8a".to_string());
         let color_ok = brand_color.len() == 7
             && brand_color.starts_with('#')
             && brand_color[1..].bytes().all(|b| b.is_ascii_hexdigit());
@@ -342,6 +346,7 @@ impl Settings {
             send_rules,
             city_name,
             brand_color,
+            brand_color_configured,
             database_url,
             backend,
             bind,

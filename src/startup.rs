@@ -44,11 +44,13 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
             );
         }
     }
+    let city = services::city::load(&mut conn, &settings)?;
     drop(conn);
     // The hash that unknown addresses are checked against, made now so that the first sign-in
     // with an unknown address takes no longer than any other.
     crate::domain::password::warm_up();
     let templates = Templates::load()?;
+    templates.set_city(city);
     Ok(AppState::new(db, settings, key, templates, clock))
 }
 
@@ -58,6 +60,8 @@ pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result
     start_delivery(&state);
     let housekeeper = state.clone();
     actix_web::rt::spawn(async move { housekeeping(housekeeper).await });
+    let watcher = state.clone();
+    actix_web::rt::spawn(async move { follow_city_settings(watcher).await });
     // Shared by every worker: a page rendered once serves them all.
     let pages = web::Data::new(http::public::pages::PageCache::default());
     let transparency = web::Data::new(http::public::transparency::TransparencyCache::default());
@@ -125,6 +129,24 @@ enum HousekeepingError {
 /// moves the employee groups that have become complete out of the anonymous inbox, so that
 /// sealed answers do not wait for the next report to be asked for. Reports drain too; of racing
 /// drains (or closes) only one acts.
+/// How often a server reads the city's settings again: another instance sharing the database
+/// may have saved new ones (this one applies its own saves at once).
+const CITY_POLL: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn follow_city_settings(state: web::Data<AppState>) {
+    loop {
+        tokio::time::sleep(CITY_POLL).await;
+        match state
+            .db
+            .read(|conn| services::city::load(conn, &state.settings))
+            .await
+        {
+            Ok(profile) => state.templates.set_city(profile),
+            Err(e) => tracing::warn!(error = %e, "could not read the city's settings"),
+        }
+    }
+}
+
 async fn housekeeping(state: web::Data<AppState>) {
     loop {
         let (key, now) = (state.key.inbox_key(), state.clock.now());

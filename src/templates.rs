@@ -2,11 +2,13 @@
 //! runs from any directory.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
-use handlebars::Handlebars;
+use handlebars::{Context, Handlebars, Helper, HelperDef, RenderContext, RenderError, ScopedJson};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::domain::city::CityProfile;
 use crate::domain::language::Language;
 
 /// Templates by name; each name is its path under `templates/` without `.hbs`.
@@ -66,6 +68,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("admin/case", include_str!("../templates/admin/case.hbs")),
     ("admin/users", include_str!("../templates/admin/users.hbs")),
+    (
+        "admin/settings",
+        include_str!("../templates/admin/settings.hbs"),
+    ),
+    ("public/info", include_str!("../templates/public/info.hbs")),
     (
         "public/transparency",
         include_str!("../templates/public/transparency.hbs"),
@@ -140,6 +147,77 @@ pub struct Templates {
     hb: Handlebars<'static>,
     text: Handlebars<'static>,
     strings: HashMap<Language, Value>,
+    city: City,
+}
+
+/// The city's current profile, shared with the template helpers so that a change shows on the
+/// next page rendered, with no restart.
+#[derive(Clone)]
+struct City {
+    profile: Arc<RwLock<Arc<CityProfile>>>,
+    /// The locale files' own names (`city`), for a city that has not named itself.
+    defaults: Arc<HashMap<Language, String>>,
+    /// Counts changes, so that pages rendered once can tell they are out of date.
+    version: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl City {
+    fn current(&self) -> Arc<CityProfile> {
+        self.profile
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    fn name(&self, lang: Language) -> String {
+        match self.current().name(lang) {
+            Some(n) => n.to_string(),
+            None => self.defaults.get(&lang).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// The language of the page or email being rendered: its root context's `lang`.
+fn context_language(ctx: &Context) -> Language {
+    ctx.data()
+        .get("lang")
+        .and_then(Value::as_str)
+        .and_then(Language::parse)
+        .unwrap_or_default()
+}
+
+/// `{{city_name}}`: the city's name in the language of the page (escaped like any value).
+struct CityName(City);
+
+impl HelperDef for CityName {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        _: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        Ok(ScopedJson::Derived(Value::String(
+            self.0.name(context_language(ctx)),
+        )))
+    }
+}
+
+/// `{{city_color}}`: the city's colour, `#rrggbb` (checked when it is set).
+struct CityColor(City);
+
+impl HelperDef for CityColor {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        _: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        Ok(ScopedJson::Derived(Value::String(
+            self.0.current().color.clone(),
+        )))
+    }
 }
 
 impl Templates {
@@ -166,7 +244,55 @@ impl Templates {
                 .map_err(|e| TemplateError::Locale(lang.code(), e.to_string()))?;
             strings.insert(*lang, value);
         }
-        Ok(Templates { hb, text, strings })
+        let city = City {
+            profile: Arc::new(RwLock::new(Arc::new(CityProfile::default()))),
+            defaults: Arc::new(
+                strings
+                    .iter()
+                    .map(|(l, v)| (*l, v["city"].as_str().unwrap_or_default().to_string()))
+                    .collect(),
+            ),
+            version: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        };
+        for registry in [&mut hb, &mut text] {
+            registry.register_helper("city_name", Box::new(CityName(city.clone())));
+            registry.register_helper("city_color", Box::new(CityColor(city.clone())));
+        }
+        Ok(Templates {
+            hb,
+            text,
+            strings,
+            city,
+        })
+    }
+
+    /// The city as pages and emails show it now.
+    pub fn city(&self) -> Arc<CityProfile> {
+        self.city.current()
+    }
+
+    /// The city's name in `lang` (the locale's own where the city has none).
+    pub fn city_name(&self, lang: Language) -> String {
+        self.city.name(lang)
+    }
+
+    /// Puts a new profile in place: the next page and email rendered use it.
+    pub fn set_city(&self, profile: CityProfile) {
+        if *self.city.current() == profile {
+            return;
+        }
+        match self.city.profile.write() {
+            Ok(mut p) => *p = Arc::new(profile),
+            Err(e) => *e.into_inner() = Arc::new(profile),
+        }
+        self.city
+            .version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Changes with every new city profile (a key for pages rendered once).
+    pub fn city_version(&self) -> u64 {
+        self.city.version.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The strings of one language.

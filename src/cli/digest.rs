@@ -127,6 +127,9 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                 .map_err(|e| fail(1, e))?
                 .ok_or_else(|| fail(1, format!("{recipient} is not a digest recipient")))?;
             let templates = Templates::load().map_err(|e| fail(1, e))?;
+            templates.set_city(
+                crate::services::city::load(&mut conn, settings).map_err(|e| fail(1, e))?,
+            );
             let inbox = settings.server_key().map_err(|e| fail(2, e))?.inbox_key();
             crate::services::reports::refresh(&mut conn, &inbox, now).map_err(|e| fail(1, e))?;
             let ctx = ReportContext {
@@ -147,9 +150,8 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
             let lang = Language::parse(&r.language).unwrap_or_default();
-            let rendered =
-                crate::email::digest::render(&templates, settings, &data, lang, &chart_name)
-                    .map_err(|e| fail(1, e))?;
+            let rendered = crate::email::digest::render(&templates, &data, lang, &chart_name)
+                .map_err(|e| fail(1, e))?;
             std::fs::write(&chart, &rendered.chart_png)
                 .and_then(|_| std::fs::write(&out, rendered.html.as_bytes()))
                 .map_err(|e| fail(1, format!("cannot write {}: {e}", out.display())))?;

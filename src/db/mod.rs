@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod campaigns;
 pub mod catalog;
+pub mod city;
 pub mod connection;
 pub mod details;
 pub mod digest;

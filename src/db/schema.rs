@@ -267,6 +267,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    city_settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
@@ -297,4 +305,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     anonymous_inbox,
     audit_log,
+    city_settings,
 );

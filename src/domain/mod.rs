@@ -5,6 +5,7 @@ pub mod account;
 pub mod anonymity;
 pub mod api_scope;
 pub mod catalog;
+pub mod city;
 pub mod csv_file;
 pub mod dashboard;
 pub mod followup;

@@ -5,7 +5,6 @@ use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, Singl
 use lettre::Message;
 use serde::Serialize;
 
-use crate::config::Settings;
 use crate::domain::language::Language;
 use crate::services::digest::DigestData;
 use crate::templates::{TemplateError, Templates};
@@ -86,7 +85,6 @@ fn with_n(value: Option<String>, n: i64, none: &str) -> String {
 /// email, a file name in a preview).
 pub fn render(
     templates: &Templates,
-    settings: &Settings,
     data: &DigestData,
     lang: Language,
     chart_src: &str,
@@ -141,16 +139,14 @@ pub fn render(
     };
     let rtl = lang.dir() == "rtl";
     let strings = templates.strings(lang);
+    let color = templates.city().color.clone();
     let mut ctx = DigestContext {
         lang: lang.code(),
         dir: lang.dir(),
         align: if rtl { "right" } else { "left" },
         t: &strings["digest"],
-        city: settings
-            .city_name
-            .clone()
-            .unwrap_or_else(|| templates.text(lang, "city")),
-        color: &settings.brand_color,
+        city: templates.city_name(lang),
+        color: &color,
         subject: String::new(),
         week_label,
         scope,

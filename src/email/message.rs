@@ -159,11 +159,8 @@ pub fn render(
         None => (String::new(), String::new(), String::new(), Vec::new()),
     };
     let strings = templates.strings(lang);
-    let city = state
-        .settings
-        .city_name
-        .clone()
-        .unwrap_or_else(|| templates.text(lang, "city"));
+    let city = templates.city_name(lang);
+    let color = templates.city().color.clone();
     let rtl = lang.dir() == "rtl";
     let mut ctx = EmailContext {
         lang: lang.code(),
@@ -172,7 +169,7 @@ pub fn render(
         align_end: if rtl { "left" } else { "right" },
         t: &strings["email"],
         city,
-        color: &state.settings.brand_color,
+        color: &color,
         reminder: row.kind == "reminder",
         employee: view.audience == "employee",
         subject: String::new(),
@@ -221,17 +218,14 @@ pub fn render_campaign(
     let templates = &state.templates;
     let token = state.key.survey_token(&recipient.id);
     let strings = templates.strings(lang);
+    let color = templates.city().color.clone();
     let mut ctx = CampaignEmailContext {
         lang: lang.code(),
         dir: lang.dir(),
         align: if lang.dir() == "rtl" { "right" } else { "left" },
         t: &strings["campaign_email"],
-        city: state
-            .settings
-            .city_name
-            .clone()
-            .unwrap_or_else(|| templates.text(lang, "city")),
-        color: &state.settings.brand_color,
+        city: templates.city_name(lang),
+        color: &color,
         subject: String::new(),
         campaign: campaign.name.clone(),
         survey_url: format!("{}/s/{}", state.settings.base_url, token.expose()),

@@ -239,7 +239,6 @@ fn plan_digest(
         .and_then(|data| {
             super::digest::render(
                 &state.templates,
-                &state.settings,
                 &data,
                 lang,
                 &format!("cid:{}", super::digest::CHART_CID),

@@ -46,10 +46,11 @@ pub enum Action {
     KeyRevoked,
     RecipientAdded,
     RecipientRemoved,
+    CityChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -57,6 +58,7 @@ impl Action {
         Action::KeyRevoked,
         Action::RecipientAdded,
         Action::RecipientRemoved,
+        Action::CityChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +70,7 @@ impl Action {
             Action::KeyRevoked => "key.revoke",
             Action::RecipientAdded => "digest.add",
             Action::RecipientRemoved => "digest.remove",
+            Action::CityChanged => "settings.city",
         }
     }
 

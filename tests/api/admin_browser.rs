@@ -213,6 +213,15 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     });
     check_page(&b, "digest-he");
 
+    b.open(&app.url("/admin/settings"));
+    check_page(&b, "settings-he");
+    b.type_into("#name-en", "Holon");
+    b.type_into("#contact", "Hotline 106");
+    b.click("form.stack > button[type=submit]");
+    b.wait_for("the settings saved", |b| {
+        b.url().contains("done=settings_saved")
+    });
+    check_page(&b, "settings-saved-he");
     b.open(&app.url("/admin/users"));
     check_page(&b, "users-he");
     b.open(&app.url("/admin/audit"));
@@ -230,6 +239,11 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     });
     check_page(&b, "not-found-en");
     for (path, name) in [
+        ("/", "home-he"),
+        ("/privacy", "privacy-he"),
+        ("/accessibility?lang=ar", "accessibility-ar"),
+        ("/accessibility?lang=en", "accessibility-en"),
+        ("/admin/settings", "settings-en"),
         ("/transparency", "transparency-he"),
         ("/transparency?lang=ar", "transparency-ar"),
         ("/transparency?lang=en", "transparency-en"),

@@ -64,8 +64,16 @@ impl QueryString {
 
 /// Reads a small urlencoded form body; anything else is a bad request.
 pub async fn read_form(payload: web::Payload) -> Result<Vec<(String, String)>, AdminError> {
+    read_form_up_to(payload, 16 * 1024).await
+}
+
+/// The same for a form that may be larger (texts in four languages, percent-encoded).
+pub async fn read_form_up_to(
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<(String, String)>, AdminError> {
     let bytes = payload
-        .to_bytes_limited(16 * 1024)
+        .to_bytes_limited(limit)
         .await
         .map_err(|_| AdminError::BadRequest)?
         .map_err(|_| AdminError::BadRequest)?;

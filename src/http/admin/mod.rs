@@ -14,6 +14,7 @@ mod keys;
 pub mod login;
 mod page;
 mod recipients;
+mod settings;
 mod setup;
 mod users;
 
@@ -58,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/digest", web::get().to(recipients::show))
             .route("/digest", web::post().to(recipients::act))
             .route("/audit", web::get().to(audit::show))
+            .route("/settings", web::get().to(settings::show))
+            .route("/settings", web::post().to(settings::save))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))

@@ -84,6 +84,7 @@ impl<'a> Chrome<'a> {
             .chain(
                 admin
                     .then_some([
+                        ("/admin/settings", "nav.settings"),
                         ("/admin/users", "nav.users"),
                         ("/admin/keys", "nav.keys"),
                         ("/admin/digest", "nav.digest"),

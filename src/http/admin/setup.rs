@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::{check_origin, check_token, field, read_form, signed_in, AdminError, Signed};
+use super::{check_origin, check_token, field, signed_in, AdminError, Signed};
 use crate::domain::account::Role;
 use crate::domain::language::Language;
 use crate::services::catalog;
@@ -41,9 +41,19 @@ pub async fn admin_post(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<Posted, AdminError> {
+    admin_post_up_to(state, req, payload, 16 * 1024).await
+}
+
+/// The same for a larger form (at most `limit` bytes).
+pub async fn admin_post_up_to(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Posted, AdminError> {
     check_origin(state, req)?;
     let signed = signed_in(state, req).await?;
-    let form = read_form(payload).await?;
+    let form = super::form::read_form_up_to(payload, limit).await?;
     check_token(&signed.csrf, field(&form, "csrf")?)?;
     admin_only(&signed)?;
     Ok(Posted { signed, form })

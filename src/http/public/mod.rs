@@ -1,5 +1,6 @@
 //! The pages residents see: the survey, the thank-you page and the kind refusals.
 
+pub mod info;
 pub mod pages;
 pub mod survey;
 pub mod transparency;
@@ -13,5 +14,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/s").default_service(web::to(survey::dispatch)))
         .service(web::scope("/u").default_service(web::to(unsubscribe::dispatch)))
         .route("/thanks/{lang}", web::get().to(survey::thanks))
-        .route("/transparency", web::get().to(transparency::page));
+        .route("/transparency", web::get().to(transparency::page))
+        .route("/", web::get().to(info::home))
+        .route("/privacy", web::get().to(info::privacy))
+        .route("/accessibility", web::get().to(info::accessibility));
 }

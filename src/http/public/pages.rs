@@ -37,7 +37,9 @@ type CutPage = Arc<Vec<Part>>;
 /// Rendered survey pages by (survey version, language).
 #[derive(Default)]
 pub struct PageCache {
-    forms: RwLock<HashMap<(String, Language), CutPage>>,
+    /// By survey version, language and city profile version (a new name or colour is a new
+    /// page).
+    forms: RwLock<HashMap<(String, Language, u64), CutPage>>,
 }
 
 /// Cuts a page rendered with slot markers into literal HTML and slots.
@@ -456,7 +458,11 @@ pub fn survey_page(
     pages: &PageCache,
     open: &OpenSurvey,
 ) -> Result<String, TemplateError> {
-    let key = (open.survey_id.clone(), open.language);
+    let key = (
+        open.survey_id.clone(),
+        open.language,
+        state.templates.city_version(),
+    );
     let cached = pages.forms.read().ok().and_then(|m| m.get(&key).cloned());
     let parts = match cached {
         Some(parts) => parts,

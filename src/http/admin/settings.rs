@@ -1,0 +1,163 @@
+//! `GET /admin/settings` and `POST /admin/settings`: the city's name in four languages, its
+//! colour, contact line and privacy notice. Admins only. Saved, the next page and email use
+//! them (no restart); what the server's configuration sets (`MASHOV_CITY_NAME`,
+//! `MASHOV_BRAND_COLOR`) wins, and the page says so beside the field.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::setup::{self, admin_page, admin_post_up_to};
+use super::{html, refusal, AdminError, Chrome, Signed};
+use crate::domain::language::Language;
+use crate::domain::FieldErrors;
+use crate::services::audit::Actor;
+use crate::services::city::{self, CityError, Stored};
+use crate::state::AppState;
+
+const PAGE: &str = "/admin/settings";
+
+#[derive(Serialize)]
+struct LanguageField {
+    code: &'static str,
+    dir: &'static str,
+    label: String,
+    name: String,
+    privacy: String,
+    name_error: Option<String>,
+    privacy_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SettingsPage<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    done: Option<String>,
+    errors: Vec<String>,
+    by_language: Vec<LanguageField>,
+    /// Set by the configuration: shown, not editable here.
+    name_configured: Option<String>,
+    color: String,
+    color_configured: Option<String>,
+    color_error: Option<String>,
+    contact: String,
+    contact_error: Option<String>,
+}
+
+pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result = async {
+        let signed = admin_page(&state, &req).await?;
+        let stored = state.db.read(city::stored).await?;
+        render(&state, &req, &signed, &stored, &FieldErrors::new())
+    };
+    result.await.unwrap_or_else(|e| refusal(&state, &req, e))
+}
+
+fn render(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    signed: &Signed,
+    s: &Stored,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, AdminError> {
+    let lang = signed.lang;
+    let text = |key: &str| state.templates.text(lang, &format!("admin.settings.{key}"));
+    let error = |field: &str| {
+        errors
+            .get(field)
+            .map(|kind| text(&format!("errors.{kind}")))
+    };
+    let languages = Language::ALL
+        .into_iter()
+        .map(|l| LanguageField {
+            code: l.code(),
+            dir: l.dir(),
+            label: state.templates.text(l, "admin.language_name"),
+            name: s.names.get(&l).cloned().unwrap_or_default(),
+            privacy: s.privacy.get(&l).cloned().unwrap_or_default(),
+            name_error: error(&format!("name_{}", l.code())),
+            privacy_error: error(&format!("privacy_{}", l.code())),
+        })
+        .collect();
+    let settings = &state.settings;
+    let page = SettingsPage {
+        chrome: Chrome::new(state, req, lang, Some(signed), "settings.title"),
+        done: setup::done_message(state, req, lang, &["settings_saved"]),
+        errors: errors
+            .keys()
+            .map(|field| field.split('_').next().unwrap_or(field))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|kind| text(&format!("fields.{kind}")))
+            .collect(),
+        by_language: languages,
+        name_configured: settings.city_name.clone(),
+        color: s.color.clone(),
+        color_configured: settings
+            .brand_color_configured
+            .then(|| settings.brand_color.clone()),
+        color_error: error("color"),
+        contact: s.contact.clone(),
+        contact_error: error("contact"),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(html(
+        status,
+        state.templates.render("admin/settings", &page),
+    ))
+}
+
+pub async fn save(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result = async {
+        // Four privacy notices, percent-encoded, fit in 256 KiB.
+        let posted = admin_post_up_to(&state, &req, payload, 256 * 1024).await?;
+        let mut names = BTreeMap::new();
+        let mut privacy = BTreeMap::new();
+        for l in Language::ALL {
+            let name = posted.one(&format!("name_{}", l.code()))?.trim();
+            if !name.is_empty() {
+                names.insert(l, name.to_string());
+            }
+            let notice = posted.one(&format!("privacy_{}", l.code()))?.trim();
+            if !notice.is_empty() {
+                privacy.insert(l, notice.replace("\r\n", "\n"));
+            }
+        }
+        let new = Stored {
+            names,
+            color: posted.one("color")?.trim().to_ascii_lowercase(),
+            contact: posted.one("contact")?.trim().to_string(),
+            privacy,
+        };
+        let actor = Actor::user(&posted.signed.account);
+        let now = state.clock.now();
+        let saving = new.clone();
+        match state
+            .db
+            .write(move |conn| city::save(conn, &saving, &actor, now))
+            .await
+        {
+            Ok(()) => {
+                let profile = state
+                    .db
+                    .read(|conn| city::load(conn, &state.settings))
+                    .await?;
+                state.templates.set_city(profile);
+                Ok(setup::done(PAGE, "settings_saved"))
+            }
+            Err(CityError::Invalid(errors)) => render(&state, &req, &posted.signed, &new, &errors),
+            Err(CityError::Db(e)) => Err(e.into()),
+        }
+    };
+    result.await.unwrap_or_else(|e| refusal(&state, &req, e))
+}

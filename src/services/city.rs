@@ -1,0 +1,143 @@
+//! The city's profile (name, colour, contact line, privacy notice): what an admin stored, with
+//! what the server's configuration sets on top (`MASHOV_CITY_NAME`, `MASHOV_BRAND_COLOR` win).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+use crate::db::{self, DbConnection, DbError};
+use crate::domain::city::{usable_color, CityProfile, DEFAULT_COLOR};
+use crate::domain::language::Language;
+use crate::domain::FieldErrors;
+use crate::services::audit::{self, Action, Actor, Change};
+
+/// Puts what the configuration sets over a stored profile.
+pub fn overlay(profile: &mut CityProfile, settings: &Settings) {
+    if let Some(name) = &settings.city_name {
+        for lang in Language::ALL {
+            profile.names.insert(lang, name.clone());
+        }
+    }
+    if settings.brand_color_configured {
+        profile.color = settings.brand_color.clone();
+    }
+}
+
+/// What an admin stored (before the configuration is put over it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stored {
+    #[serde(default)]
+    pub names: BTreeMap<Language, String>,
+    /// Empty: the default colour.
+    #[serde(default)]
+    pub color: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default)]
+    pub privacy: BTreeMap<Language, String>,
+}
+
+/// The row the profile is stored in.
+const PROFILE: &str = "profile";
+pub const MAX_NAME: usize = 100;
+pub const MAX_CONTACT: usize = 300;
+pub const MAX_PRIVACY: usize = 4000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CityError {
+    /// Field name (such as `name_ar`, `color`) → what is wrong.
+    #[error("invalid settings: {0:?}")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Db(DbError),
+}
+super::db_error_from!(CityError);
+
+/// What is stored; a row this version cannot read counts as nothing stored (and is logged).
+pub fn stored(conn: &mut DbConnection) -> Result<Stored, DbError> {
+    let Some(text) = db::city::get(conn, PROFILE)? else {
+        return Ok(Stored::default());
+    };
+    Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the stored city profile cannot be read; using defaults");
+        Stored::default()
+    }))
+}
+
+/// The profile pages and emails use: what is stored, with the configuration over it.
+pub fn load(conn: &mut DbConnection, settings: &Settings) -> Result<CityProfile, DbError> {
+    let s = stored(conn)?;
+    let mut profile = CityProfile {
+        names: s.names,
+        color: if s.color.is_empty() {
+            DEFAULT_COLOR.to_string()
+        } else {
+            s.color
+        },
+        contact: s.contact,
+        privacy: s.privacy,
+    };
+    overlay(&mut profile, settings);
+    Ok(profile)
+}
+
+/// Checks a profile to store: short names and contact line without control characters, a
+/// colour that carries white text, a privacy notice of reasonable length.
+pub fn check(s: &Stored) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let line =
+        |text: &str, max: usize| text.chars().count() <= max && !text.chars().any(char::is_control);
+    for (lang, name) in &s.names {
+        if !line(name, MAX_NAME) {
+            errors.insert(format!("name_{}", lang.code()), "too_long".into());
+        }
+    }
+    if !s.color.is_empty() && !usable_color(&s.color) {
+        errors.insert("color".into(), "color".into());
+    }
+    if !line(&s.contact, MAX_CONTACT) {
+        errors.insert("contact".into(), "too_long".into());
+    }
+    for (lang, text) in &s.privacy {
+        let ok = text.chars().count() <= MAX_PRIVACY
+            && !text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r');
+        if !ok {
+            errors.insert(format!("privacy_{}", lang.code()), "too_long".into());
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Stores a new profile and logs the change, in one transaction.
+pub fn save(
+    conn: &mut DbConnection,
+    new: &Stored,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), CityError> {
+    check(new).map_err(CityError::Invalid)?;
+    let value = serde_json::to_value(new).unwrap_or_default();
+    db::write_transaction(conn, |c| {
+        let before = stored(c)?;
+        if before == *new {
+            return Ok(());
+        }
+        db::city::put(c, PROFILE, &value.to_string(), now.naive_utc())?;
+        let change = Change {
+            action: Action::CityChanged,
+            target: "city",
+            before: Some(serde_json::to_value(&before).unwrap_or_default()),
+            after: Some(value.clone()),
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(())
+    })
+}

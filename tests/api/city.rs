@@ -1,0 +1,320 @@
+//! The city sets itself up at /admin/settings: its name in four languages, its colour, contact
+//! line and privacy notice, seen on the next survey page and email without a restart, over the
+//! configuration only where the configuration is silent; and the public pages made from them.
+
+use chrono::TimeZone;
+
+use crate::admin::{user, Page, Visitor, PASSWORD};
+use crate::both_backends;
+use crate::helpers::{count, resp, spawn_app_with, Kind, TestApp};
+use crate::smtp::SmtpSink;
+use mashov::config::{SmtpSecurity, SmtpSettings};
+use mashov::domain::account::Role;
+
+both_backends!(
+    a_new_name_and_colour_show_on_the_next_survey_page_and_email,
+    the_configuration_wins_over_what_an_admin_stores,
+    settings_refuse_bad_and_hostile_values_and_only_admins_change_them,
+    the_public_pages_say_who_the_city_is_and_how_to_reach_it,
+);
+
+fn start() -> chrono::DateTime<chrono::Utc> {
+    // Tuesday 1 December 2026, 10:00 in Israel: no quiet hours.
+    chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap()
+}
+
+fn admin(app: &TestApp) -> Visitor {
+    user(app, "admin@city.example", Role::Admin, "");
+    let mut v = Visitor::new(app);
+    assert_eq!(v.sign_in("admin@city.example", PASSWORD, "").status, 303);
+    v
+}
+
+/// Sends the settings form as the page gives it, with `changes` over its values.
+fn save(v: &mut Visitor, changes: &[(&str, &str)]) -> Page {
+    let form = v.get("/admin/settings");
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = Visitor::csrf_of(&form);
+    let mut pairs: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    for field in [
+        "name_he",
+        "name_ar",
+        "name_en",
+        "name_ru",
+        "color",
+        "contact",
+        "privacy_he",
+        "privacy_ar",
+        "privacy_en",
+        "privacy_ru",
+    ] {
+        let value = changes
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map_or("", |(_, v)| *v);
+        pairs.push((field, value));
+    }
+    v.post("/admin/settings", &pairs, &[])
+}
+
+fn a_new_name_and_colour_show_on_the_next_survey_page_and_email(kind: Kind) {
+    let sink = SmtpSink::start();
+    let Some(app) = spawn_app_with(kind, start(), |s| {
+        s.smtp = Some(SmtpSettings {
+            security: SmtpSecurity::None,
+            host: "127.0.0.1".into(),
+            port: sink.port,
+            credentials: None,
+        });
+    }) else {
+        return;
+    };
+    // Before: the locale's placeholder name, on a page rendered (and kept) once.
+    let before = app.new_survey_path("CITY-1", "ar");
+    assert!(app.get(&before).body.contains("بلدية نموذجية"));
+    sink.wait_for(1);
+
+    let mut v = admin(&app);
+    let r = save(
+        &mut v,
+        &[
+            ("name_he", "עיריית חולון"),
+            ("name_ar", "بلدية حولون"),
+            ("name_en", "Holon"),
+            ("color", "#7A1F3D"),
+            ("contact", "מוקד 106"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/admin/settings?done=settings_saved")
+    );
+
+    // The same survey page, asked again: the new name and colour, no restart.
+    let page = app.get(&before).body;
+    assert!(
+        page.contains("بلدية حولون") && !page.contains("بلدية نموذجية"),
+        "{page}"
+    );
+    assert!(page.contains("#7a1f3d"));
+    // Russian has no name of its own: Hebrew's.
+    let ru = app.new_survey_path("CITY-2", "ru");
+    assert!(app.get(&ru).body.contains("עיריית חולון"));
+    // The next email says it too, in its language, with the colour.
+    app.new_survey_path("CITY-3", "en");
+    let mails = sink.wait_for(3);
+    let last = mails.last().expect("a mail");
+    let html = last.part("text/html").expect("html part");
+    assert!(html.contains("Holon") && html.contains("#7a1f3d"), "{html}");
+    assert!(last.part("text/plain").expect("text").contains("Holon"));
+    // And the admin app's own header.
+    assert!(v.get("/admin").body.contains("עיריית חולון"));
+    // The change is in the log, before and after.
+    let mut conn = app.conn();
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'settings.city' AND after_value LIKE '%7a1f3d%'"),
+        1
+    );
+    // Saving the same values again changes nothing and logs nothing.
+    let same = save(
+        &mut v,
+        &[
+            ("name_he", "עיריית חולון"),
+            ("name_ar", "بلدية حولون"),
+            ("name_en", "Holon"),
+            ("color", "#7a1f3d"),
+            ("contact", "מוקד 106"),
+        ],
+    );
+    assert_eq!(same.status, 303);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'settings.city'"
+        ),
+        1
+    );
+}
+
+fn the_configuration_wins_over_what_an_admin_stores(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, start(), |s| {
+        s.city_name = Some("Configured City".into());
+        s.brand_color = "#123456".into();
+        s.brand_color_configured = true;
+    }) else {
+        return;
+    };
+    let mut v = admin(&app);
+    let form = v.get("/admin/settings");
+    assert!(form.body.contains("MASHOV_CITY_NAME") && form.body.contains("Configured City"));
+    assert!(form.body.contains("MASHOV_BRAND_COLOR") && form.body.contains("#123456"));
+    let r = save(&mut v, &[("name_he", "עיריית חולון"), ("color", "#7a1f3d")]);
+    assert_eq!(r.status, 303);
+    let page = app.get(&app.new_survey_path("WIN-1", "he")).body;
+    assert!(page.contains("Configured City") && !page.contains("עיריית חולון"));
+    assert!(page.contains("#123456") && !page.contains("#7a1f3d"));
+}
+
+fn settings_refuse_bad_and_hostile_values_and_only_admins_change_them(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, start(), |_| {}) else {
+        return;
+    };
+    let mut v = admin(&app);
+    let long_name = "א".repeat(101);
+    let long_notice = "x".repeat(4001);
+    for (changes, why) in [
+        (
+            vec![("color", "#ffff00")],
+            "a colour white text cannot be read on",
+        ),
+        (vec![("color", "blue")], "not a colour"),
+        (vec![("color", "#12345")], "too short"),
+        (
+            vec![("name_ar", long_name.as_str())],
+            "a name over 100 characters",
+        ),
+        (vec![("name_en", "Holon\u{7}")], "a control character"),
+        (vec![("contact", "line\u{0}")], "a NUL"),
+        (
+            vec![("privacy_ru", long_notice.as_str())],
+            "a notice over 4,000 characters",
+        ),
+    ] {
+        let r = save(&mut v, &changes);
+        assert_eq!(r.status, 422, "{why}: {}", r.body);
+        assert!(
+            r.body.contains(r#"role="alert""#) && r.body.contains("aria-invalid"),
+            "{why}"
+        );
+    }
+    // What was typed comes back escaped.
+    let r = save(
+        &mut v,
+        &[("name_he", "<script>x</script>"), ("color", "nope")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(!r.body.contains("<script>x") && r.body.contains("&lt;script&gt;"));
+    // Nothing was stored, nothing logged.
+    let mut conn = app.conn();
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM city_settings"),
+        0
+    );
+    // A hostile name is stored as text and shown escaped on every page.
+    let r = save(&mut v, &[("name_he", "<img src=x onerror=alert(1)>")]);
+    assert_eq!(r.status, 303);
+    let page = app.get(&app.new_survey_path("XSS-1", "he")).body;
+    assert!(
+        !page.contains("<img") && page.contains("&lt;img src"),
+        "{page}"
+    );
+    // A body over 256 KiB, a repeated field: 400.
+    let csrf = Visitor::csrf_of(&v.get("/admin/settings"));
+    let huge = "x".repeat(300 * 1024);
+    assert_eq!(
+        v.post(
+            "/admin/settings",
+            &[("csrf", &csrf), ("privacy_he", &huge)],
+            &[]
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        v.post(
+            "/admin/settings",
+            &[("csrf", &csrf), ("color", "#000000"), ("color", "#111111")],
+            &[]
+        )
+        .status,
+        400
+    );
+    // Without the token, or as a manager: refused, nothing changes.
+    assert_eq!(
+        v.post("/admin/settings", &[("color", "#000000")], &[])
+            .status,
+        403
+    );
+    user(&app, "dana@city.example", Role::Manager, "sanitation");
+    let mut dana = Visitor::new(&app);
+    assert_eq!(dana.sign_in("dana@city.example", PASSWORD, "").status, 303);
+    assert_eq!(dana.get("/admin/settings").status, 403);
+    let token = Visitor::csrf_of(&dana.get("/admin"));
+    assert_eq!(
+        dana.post(
+            "/admin/settings",
+            &[("csrf", &token), ("color", "#000000")],
+            &[]
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM city_settings WHERE value LIKE '%000000%'"
+        ),
+        0
+    );
+}
+
+fn the_public_pages_say_who_the_city_is_and_how_to_reach_it(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, start(), |_| {}) else {
+        return;
+    };
+    // Attribute values come with `=` escaped (`&#x3D;`); read them as a browser would.
+    let get = |path: &str| {
+        let mut r = resp(ureq::get(&app.url(path)).call());
+        r.body = r.body.replace("&#x3D;", "=");
+        r
+    };
+    // Before anything is set: the city's public page, mashov's own privacy notice.
+    let home = get("/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains(r#"<html lang="he" dir="rtl">"#));
+    assert!(
+        home.body.contains("/transparency?lang=he") && home.body.contains("/accessibility?lang=he")
+    );
+    assert!(get("/privacy").body.contains("לשיפור השירות"));
+
+    let mut v = admin(&app);
+    let r = save(
+        &mut v,
+        &[
+            ("name_he", "עיריית חולון"),
+            ("name_en", "Holon"),
+            ("contact", "Hotline 106 <24/7>"),
+            ("privacy_he", "פסקה ראשונה.\r\n\r\nפסקה שנייה."),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let privacy = get("/privacy?lang=ar");
+    assert_eq!(privacy.status, 200);
+    assert!(privacy.body.contains(r#"<html lang="ar" dir="rtl">"#));
+    assert!(
+        privacy.body.contains("<p>פסקה ראשונה.</p>") && privacy.body.contains("<p>פסקה שנייה.</p>")
+    );
+    let statement = get("/accessibility?lang=en");
+    assert!(
+        statement.body.contains("Holon is committed"),
+        "{}",
+        statement.body
+    );
+    assert!(statement.body.contains("5568") && statement.body.contains("WCAG 2.1"));
+    assert!(
+        statement.body.contains("Hotline 106 &lt;24&#x2F;7&gt;")
+            || statement.body.contains("Hotline 106 &lt;24/7&gt;")
+    );
+    // The survey page links to both.
+    let survey = app
+        .get(&app.new_survey_path("LINKS-1", "en"))
+        .body
+        .replace("&#x3D;", "=");
+    assert!(
+        survey.contains(r#"href="/privacy?lang=en""#)
+            && survey.contains(r#"href="/accessibility?lang=en""#)
+    );
+    assert_eq!(get("/privacy?lang=xx").status, 404);
+    assert_eq!(get("/accessibility?lang=").status, 404);
+}
