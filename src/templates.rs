@@ -69,6 +69,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/case", include_str!("../templates/admin/case.hbs")),
     ("admin/users", include_str!("../templates/admin/users.hbs")),
     (
+        "admin/catalog",
+        include_str!("../templates/admin/catalog.hbs"),
+    ),
+    (
         "admin/settings",
         include_str!("../templates/admin/settings.hbs"),
     ),

@@ -28,6 +28,8 @@ pub struct ServiceRow {
     pub audience: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// False once the city stops offering it (no new interactions; its history stays).
+    pub active: bool,
 }
 
 /// Inserts or updates by code; returns true when the department was new.
@@ -47,7 +49,8 @@ pub fn upsert_department(conn: &mut DbConnection, row: &DepartmentRow) -> QueryR
     Ok(updated == 0)
 }
 
-/// Inserts or updates by code; returns true when the service was new.
+/// Inserts or updates by code (never changing whether it is offered); returns true when the
+/// service was new.
 pub fn upsert_service(conn: &mut DbConnection, row: &ServiceRow) -> QueryResult<bool> {
     let updated = diesel::update(services::table.find(&row.code))
         .set((
@@ -60,8 +63,19 @@ pub fn upsert_service(conn: &mut DbConnection, row: &ServiceRow) -> QueryResult<
         ))
         .execute(conn)?;
     if updated == 0 {
+        // A new service is offered (the column's default), named column by column so that the
+        // statement also runs on a schema from before `active` (the upgrade tests build one).
         diesel::insert_into(services::table)
-            .values(row)
+            .values((
+                services::code.eq(&row.code),
+                services::department_code.eq(&row.department_code),
+                services::name.eq(&row.name),
+                services::names_i18n.eq(&row.names_i18n),
+                services::sla_days.eq(row.sla_days),
+                services::audience.eq(&row.audience),
+                services::created_at.eq(row.created_at),
+                services::updated_at.eq(row.updated_at),
+            ))
             .execute(conn)?;
     }
     Ok(updated == 0)
@@ -75,6 +89,31 @@ pub fn service_serves(conn: &mut DbConnection, code: &str, audience: &str) -> Qu
             .filter(services::audience.eq(audience)),
     ))
     .get_result(conn)
+}
+
+/// Whether a service in the catalog is still offered (None: not in the catalog).
+pub fn is_active(conn: &mut DbConnection, code: &str) -> QueryResult<Option<bool>> {
+    services::table
+        .find(code)
+        .select(services::active)
+        .first(conn)
+        .optional()
+}
+
+/// Offers a service again, or stops offering it; returns how many rows changed (0 or 1).
+pub fn set_active(
+    conn: &mut DbConnection,
+    code: &str,
+    active: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        services::table
+            .find(code)
+            .filter(services::active.eq(!active)),
+    )
+    .set((services::active.eq(active), services::updated_at.eq(now)))
+    .execute(conn)
 }
 
 pub fn all_services(conn: &mut DbConnection) -> QueryResult<Vec<ServiceRow>> {

@@ -20,6 +20,7 @@ diesel::table! {
         audience -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        active -> Bool,
     }
 }
 

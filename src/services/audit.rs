@@ -47,10 +47,15 @@ pub enum Action {
     RecipientAdded,
     RecipientRemoved,
     CityChanged,
+    CatalogImported,
+    DepartmentSaved,
+    ServiceSaved,
+    ServiceDeactivated,
+    ServiceReactivated,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 13] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -59,6 +64,11 @@ impl Action {
         Action::RecipientAdded,
         Action::RecipientRemoved,
         Action::CityChanged,
+        Action::CatalogImported,
+        Action::DepartmentSaved,
+        Action::ServiceSaved,
+        Action::ServiceDeactivated,
+        Action::ServiceReactivated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +81,11 @@ impl Action {
             Action::RecipientAdded => "digest.add",
             Action::RecipientRemoved => "digest.remove",
             Action::CityChanged => "settings.city",
+            Action::CatalogImported => "catalog.import",
+            Action::DepartmentSaved => "catalog.department",
+            Action::ServiceSaved => "catalog.service",
+            Action::ServiceDeactivated => "catalog.deactivate",
+            Action::ServiceReactivated => "catalog.reactivate",
         }
     }
 

@@ -17,10 +17,12 @@ pub struct ImportSummary {
     pub services_updated: usize,
 }
 
-fn names_json(names: &BTreeMap<Language, String>) -> String {
+pub(crate) fn names_json(names: &BTreeMap<Language, String>) -> String {
     serde_json::to_string(names).unwrap_or_else(|_| "{}".to_string())
 }
 
+/// Stores a catalog file's departments and services (adding or updating by code; nothing is
+/// deleted, and whether a service is offered is left as it is).
 pub fn import(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -53,6 +55,7 @@ pub fn import(
                 audience: s.audience.as_str().to_string(),
                 created_at: now,
                 updated_at: now,
+                active: true,
             };
             if db::catalog::upsert_service(conn, &row)? {
                 summary.services_added += 1;
@@ -128,6 +131,8 @@ pub struct ListedService {
     pub names: BTreeMap<String, String>,
     pub audience: String,
     pub sla_days: i32,
+    /// False for a service the city no longer offers (new interactions are refused).
+    pub active: bool,
 }
 
 /// The departments (only those in `scope`) and their services, by code.
@@ -151,6 +156,7 @@ pub fn listing(
                     names: names(&s.names_i18n),
                     audience: s.audience.clone(),
                     sla_days: s.sla_days,
+                    active: s.active,
                 })
                 .collect(),
             names: names(&d.names_i18n),

@@ -107,6 +107,17 @@ pub fn record(
             same_request(&i, new)?;
             return Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())));
         }
+        // A service the city stopped offering takes no new request (a retry of one recorded
+        // before is answered above, as always).
+        if db::catalog::is_active(conn, &new.service_code)? == Some(false) {
+            return Err(ReportError::Invalid(
+                [(
+                    "service_code".to_string(),
+                    "is no longer offered (deactivated in the catalog)".to_string(),
+                )]
+                .into(),
+            ));
+        }
         let survey =
             db::surveys::latest(conn, survey_key(new.audience))?.ok_or(ReportError::NoSurvey)?;
         let address_hash = new

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod campaign_survey;
 pub mod campaigns;
 pub mod catalog;
+pub mod catalog_edit;
 pub mod city;
 pub mod demo;
 pub mod details;

@@ -9,6 +9,7 @@ mod admin_setup;
 
 mod browser;
 mod campaigns;
+mod catalog_admin;
 mod city;
 mod cli;
 mod demo;

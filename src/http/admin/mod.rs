@@ -4,6 +4,7 @@
 
 mod audit;
 mod case;
+mod catalog;
 mod chart;
 pub mod dashboard;
 mod details;
@@ -59,6 +60,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/digest", web::get().to(recipients::show))
             .route("/digest", web::post().to(recipients::act))
             .route("/audit", web::get().to(audit::show))
+            .route("/catalog", web::get().to(catalog::show))
+            .route("/catalog", web::post().to(catalog::act))
+            .route("/catalog.csv", web::get().to(catalog::export))
             .route("/settings", web::get().to(settings::show))
             .route("/settings", web::post().to(settings::save))
             .route("/login", web::get().to(login::form))

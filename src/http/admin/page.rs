@@ -85,6 +85,7 @@ impl<'a> Chrome<'a> {
                 admin
                     .then_some([
                         ("/admin/settings", "nav.settings"),
+                        ("/admin/catalog", "nav.catalog"),
                         ("/admin/users", "nav.users"),
                         ("/admin/keys", "nav.keys"),
                         ("/admin/digest", "nav.digest"),

@@ -1,0 +1,407 @@
+//! Changing the catalog from the admin app: one department or service at a time, offering a
+//! service or not, and a whole file with a preview of what it would change. Every change goes
+//! through the same checks as `mashov catalog import` (a service is checked by reading it as a
+//! one-line catalog file) and is written to the change log in its transaction.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::audit::{self, Action, Actor, Change};
+use super::catalog::{import, names_json, ImportSummary};
+use crate::db::{self, catalog::DepartmentRow, DbConnection, DbError};
+use crate::domain::catalog::{is_valid_code, Catalog, LineError, ServiceAudience};
+use crate::domain::language::Language;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The file or form, with every refused line.
+    #[error("the catalog was refused")]
+    Refused(Vec<LineError>),
+    #[error("{0} is not in the catalog")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(DbError),
+}
+super::db_error_from!(CatalogError);
+
+/// What a file would do to one department or service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Planned {
+    New,
+    /// The fields that would change.
+    Changed(Vec<&'static str>),
+    Same,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedLine {
+    pub service: bool,
+    pub code: String,
+    pub name: String,
+    pub plan: Planned,
+}
+
+/// What importing `catalog` would change, department by department and service by service,
+/// and how many services in the database the file does not name (they are kept).
+pub fn preview(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+) -> Result<(Vec<PlannedLine>, usize), DbError> {
+    let departments: BTreeMap<String, DepartmentRow> = db::catalog::all_departments(conn)?
+        .into_iter()
+        .map(|d| (d.code.clone(), d))
+        .collect();
+    let services: BTreeMap<String, db::catalog::ServiceRow> = db::catalog::all_services(conn)?
+        .into_iter()
+        .map(|s| (s.code.clone(), s))
+        .collect();
+    let names_of = |json: &str| -> BTreeMap<Language, String> {
+        serde_json::from_str(json).unwrap_or_default()
+    };
+    let mut lines = Vec::new();
+    for d in &catalog.departments {
+        let plan = match departments.get(&d.code) {
+            None => Planned::New,
+            Some(old) => {
+                let mut changed = Vec::new();
+                if old.name != d.name {
+                    changed.push("name");
+                }
+                if names_of(&old.names_i18n) != d.names {
+                    changed.push("translations");
+                }
+                if changed.is_empty() {
+                    Planned::Same
+                } else {
+                    Planned::Changed(changed)
+                }
+            }
+        };
+        lines.push(PlannedLine {
+            service: false,
+            code: d.code.clone(),
+            name: d.name.clone(),
+            plan,
+        });
+    }
+    for s in &catalog.services {
+        let plan = match services.get(&s.code) {
+            None => Planned::New,
+            Some(old) => {
+                let mut changed = Vec::new();
+                if old.department_code != s.department_code {
+                    changed.push("department");
+                }
+                if old.name != s.name {
+                    changed.push("name");
+                }
+                if names_of(&old.names_i18n) != s.names {
+                    changed.push("translations");
+                }
+                if old.sla_days != s.sla_days {
+                    changed.push("sla");
+                }
+                if old.audience != s.audience.as_str() {
+                    changed.push("audience");
+                }
+                if changed.is_empty() {
+                    Planned::Same
+                } else {
+                    Planned::Changed(changed)
+                }
+            }
+        };
+        lines.push(PlannedLine {
+            service: true,
+            code: s.code.clone(),
+            name: s.name.clone(),
+            plan,
+        });
+    }
+    let named: std::collections::BTreeSet<&str> =
+        catalog.services.iter().map(|s| s.code.as_str()).collect();
+    let kept = services
+        .keys()
+        .filter(|c| !named.contains(c.as_str()))
+        .count();
+    Ok((lines, kept))
+}
+
+/// Imports a whole file and logs it.
+pub fn import_logged(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ImportSummary, CatalogError> {
+    db::write_transaction(conn, |c| {
+        let summary = import(c, catalog, now)?;
+        let after = json!({
+            "departments_added": summary.departments_added,
+            "departments_updated": summary.departments_updated,
+            "services_added": summary.services_added,
+            "services_updated": summary.services_updated,
+        });
+        let change = Change {
+            action: Action::CatalogImported,
+            target: "catalog",
+            before: None,
+            after: Some(after),
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(summary)
+    })
+}
+
+/// A department from the form: its code, Hebrew name and translations.
+pub struct DepartmentForm {
+    pub code: String,
+    pub name: String,
+    pub names: BTreeMap<Language, String>,
+}
+
+/// Adds or renames a department.
+pub fn save_department(
+    conn: &mut DbConnection,
+    form: &DepartmentForm,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), CatalogError> {
+    let mut problems = Vec::new();
+    if !is_valid_code(&form.code) {
+        problems.push(format!(
+            "department_code {:?} must be lower-case letters, digits, '.', '_' or '-'",
+            form.code
+        ));
+    }
+    let all_names = std::iter::once(&form.name).chain(form.names.values());
+    for name in all_names {
+        if name.chars().count() > 200 || name.chars().any(char::is_control) {
+            problems.push("a department name has at most 200 characters".to_string());
+        }
+    }
+    if form.name.trim().is_empty() {
+        problems.push("department_name must have 1 to 200 characters".to_string());
+    }
+    if !problems.is_empty() {
+        return Err(CatalogError::Refused(vec![LineError {
+            line: 0,
+            message: problems.join("; "),
+        }]));
+    }
+    let row = DepartmentRow {
+        code: form.code.clone(),
+        name: form.name.trim().to_string(),
+        names_i18n: names_json(&form.names),
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+    };
+    db::write_transaction(conn, |c| {
+        let before = db::catalog::all_departments(c)?
+            .into_iter()
+            .find(|d| d.code == row.code)
+            .map(|d| json!({ "name": d.name, "names": d.names_i18n }));
+        db::catalog::upsert_department(c, &row)?;
+        let change = Change {
+            action: Action::DepartmentSaved,
+            target: &row.code,
+            before,
+            after: Some(json!({ "name": row.name, "names": row.names_i18n })),
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(())
+    })
+}
+
+/// A service from the form.
+pub struct ServiceForm {
+    pub department_code: String,
+    pub code: String,
+    pub name: String,
+    pub names: BTreeMap<Language, String>,
+    pub sla_days: String,
+    pub audience: String,
+}
+
+/// Adds or changes a service, checked exactly as a catalog file's line is; its department
+/// must exist, and keeps its names.
+pub fn save_service(
+    conn: &mut DbConnection,
+    form: &ServiceForm,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), CatalogError> {
+    db::write_transaction(conn, |c| {
+        let Some(dept) = db::catalog::all_departments(c)?
+            .into_iter()
+            .find(|d| d.code == form.department_code)
+        else {
+            return Err(CatalogError::NotFound(form.department_code.clone()));
+        };
+        let dept_names: BTreeMap<Language, String> =
+            serde_json::from_str(&dept.names_i18n).unwrap_or_default();
+        let catalog = one_line_catalog(&dept.name, &dept_names, form)?;
+        let before = db::catalog::all_services(c)?
+            .into_iter()
+            .find(|s| s.code == form.code)
+            .map(|s| {
+                service_value(
+                    &s.department_code,
+                    &s.name,
+                    &s.names_i18n,
+                    s.sla_days,
+                    &s.audience,
+                )
+            });
+        import(c, &catalog, now)?;
+        let after = catalog.services.first().map(|s| {
+            service_value(
+                &s.department_code,
+                &s.name,
+                &names_json(&s.names),
+                s.sla_days,
+                s.audience.as_str(),
+            )
+        });
+        let change = Change {
+            action: Action::ServiceSaved,
+            target: &form.code,
+            before,
+            after,
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(())
+    })
+}
+
+fn service_value(
+    dept: &str,
+    name: &str,
+    names: &str,
+    sla: i32,
+    audience: &str,
+) -> serde_json::Value {
+    json!({ "department": dept, "name": name, "names": names, "sla_days": sla, "audience": audience })
+}
+
+/// The form as a catalog file of one line, read by the file's own parser.
+fn one_line_catalog(
+    dept_name: &str,
+    dept_names: &BTreeMap<Language, String>,
+    form: &ServiceForm,
+) -> Result<Catalog, CatalogError> {
+    let mut header: Vec<String> = crate::domain::catalog::REQUIRED_HEADER
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    let mut row = vec![
+        form.department_code.clone(),
+        dept_name.to_string(),
+        form.code.clone(),
+        form.name.clone(),
+        form.sla_days.clone(),
+    ];
+    for lang in [Language::Ar, Language::En, Language::Ru] {
+        header.push(format!("department_name_{}", lang.code()));
+        row.push(dept_names.get(&lang).cloned().unwrap_or_default());
+        header.push(format!("service_name_{}", lang.code()));
+        row.push(form.names.get(&lang).cloned().unwrap_or_default());
+    }
+    header.push("audience".into());
+    row.push(form.audience.clone());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let written = w.write_record(&header).and_then(|()| w.write_record(&row));
+    let bytes = written
+        .map_err(|e| e.to_string())
+        .and_then(|()| w.into_inner().map_err(|e| e.to_string()))
+        .map_err(|e| {
+            CatalogError::Refused(vec![LineError {
+                line: 0,
+                message: e,
+            }])
+        })?;
+    crate::domain::catalog::parse_catalog(&bytes).map_err(CatalogError::Refused)
+}
+
+/// Offers a service again or stops offering it (its history stays; a deactivated service
+/// accepts no new interactions).
+pub fn set_offered(
+    conn: &mut DbConnection,
+    code: &str,
+    offered: bool,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), CatalogError> {
+    db::write_transaction(conn, |c| {
+        match db::catalog::is_active(c, code)? {
+            None => return Err(CatalogError::NotFound(code.to_string())),
+            Some(now_offered) if now_offered == offered => return Ok(()),
+            Some(_) => {}
+        }
+        db::catalog::set_active(c, code, offered, now.naive_utc())?;
+        let change = Change {
+            action: if offered {
+                Action::ServiceReactivated
+            } else {
+                Action::ServiceDeactivated
+            },
+            target: code,
+            before: Some(json!({ "active": !offered })),
+            after: Some(json!({ "active": offered })),
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(())
+    })
+}
+
+/// The whole catalog as a file `catalog import` reads back (names in every language, audience).
+pub fn export_csv(conn: &mut DbConnection) -> Result<Vec<u8>, DbError> {
+    let departments: BTreeMap<String, DepartmentRow> = db::catalog::all_departments(conn)?
+        .into_iter()
+        .map(|d| (d.code.clone(), d))
+        .collect();
+    let mut services = db::catalog::all_services(conn)?;
+    services.sort_by(|a, b| (&a.department_code, &a.code).cmp(&(&b.department_code, &b.code)));
+    let names_of = |json: &str| -> BTreeMap<Language, String> {
+        serde_json::from_str(json).unwrap_or_default()
+    };
+    let mut header: Vec<String> = crate::domain::catalog::REQUIRED_HEADER
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    let others = [Language::Ar, Language::En, Language::Ru];
+    for lang in others {
+        header.push(format!("department_name_{}", lang.code()));
+        header.push(format!("service_name_{}", lang.code()));
+    }
+    header.push("audience".into());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| DbError::Commit(format!("writing the catalog: {e}"));
+    w.write_record(&header).map_err(fail)?;
+    for s in &services {
+        let Some(d) = departments.get(&s.department_code) else {
+            continue;
+        };
+        let (dn, sn) = (names_of(&d.names_i18n), names_of(&s.names_i18n));
+        let mut row = vec![
+            d.code.clone(),
+            d.name.clone(),
+            s.code.clone(),
+            s.name.clone(),
+            s.sla_days.to_string(),
+        ];
+        for lang in others {
+            row.push(dn.get(&lang).cloned().unwrap_or_default());
+            row.push(sn.get(&lang).cloned().unwrap_or_default());
+        }
+        row.push(match s.audience.as_str() {
+            "employees" => ServiceAudience::Employees.as_str().to_string(),
+            _ => ServiceAudience::Residents.as_str().to_string(),
+        });
+        w.write_record(&row).map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| DbError::Commit(format!("writing the catalog: {e}")))
+}
