@@ -26,5 +26,6 @@ mod reports;
 mod schema;
 mod smtp;
 mod survey;
+mod survey_language;
 mod transparency;
 mod writer;

@@ -103,6 +103,14 @@ struct ErrorLink {
     message: String,
 }
 
+/// A button of the survey's language switch.
+#[derive(Serialize)]
+struct LanguageChoice {
+    code: &'static str,
+    name: String,
+    current: bool,
+}
+
 #[derive(Serialize)]
 struct SurveyContext<'a> {
     #[serde(flatten)]
@@ -111,6 +119,8 @@ struct SurveyContext<'a> {
     errors: Vec<ErrorLink>,
     questions: Vec<QuestionView>,
     privacy: String,
+    /// The switch's buttons: each sends the form as it stands and shows it in that language.
+    switch: Vec<LanguageChoice>,
 }
 
 #[derive(Serialize)]
@@ -268,6 +278,14 @@ fn render_form(
             errors,
             questions,
             privacy: t.text(lang, privacy_key),
+            switch: Language::ALL
+                .into_iter()
+                .map(|l| LanguageChoice {
+                    code: l.code(),
+                    name: t.text(l, "admin.language_name"),
+                    current: l == lang,
+                })
+                .collect(),
         },
     )
 }

@@ -56,9 +56,17 @@ async fn show(
         Err(SurveyError::NotFound) => show_campaign(state, token, query).await,
         // The one-tap links in emails (`?overall=4`) open the form with that answer chosen;
         // opening still stores nothing.
-        Ok(open) if !query.is_empty() => {
+        Ok(mut open) if !query.is_empty() => {
             let chosen: Vec<(String, String)> =
                 serde_urlencoded::from_str(&query).unwrap_or_default();
+            // `?lang=ar`: the same form in another language.
+            if let Some(lang) = chosen
+                .iter()
+                .find(|(k, _)| k == "lang")
+                .and_then(|(_, v)| Language::parse(v))
+            {
+                open.language = lang;
+            }
             html(
                 StatusCode::OK,
                 survey_page_with_errors(&state, &open, &chosen, &Vec::new()),
@@ -80,8 +88,39 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
         Ok(form) => form,
         Err(_) => return error_status(&state, StatusCode::BAD_REQUEST, "error.body"),
     };
-    let values = form.clone();
     let now = state.clock.now();
+    // A press on the language switch: the same form, in that language, with the answers as
+    // they stand. Nothing is stored.
+    if let Some((_, code)) = form.iter().find(|(k, _)| k == "_switch") {
+        let Some(lang) = Language::parse(code) else {
+            return error_status(&state, StatusCode::BAD_REQUEST, "error.body");
+        };
+        let opened = state
+            .db
+            .read(|conn| responses::open(conn, &state.surveys, &token, now))
+            .await;
+        match opened {
+            Ok(mut open) => {
+                open.language = lang;
+                let values: Vec<(String, String)> = form
+                    .into_iter()
+                    .filter(|(k, _)| !k.starts_with('_'))
+                    .collect();
+                return html(
+                    StatusCode::OK,
+                    survey_page_with_errors(&state, &open, &values, &Vec::new()),
+                );
+            }
+            Err(SurveyError::NotFound) => {}
+            Err(e) => return error_page(&state, e, true),
+        }
+    }
+    // The language the form was last shown in, for the thank-you page.
+    let shown = form
+        .iter()
+        .find(|(k, _)| k == "_lang")
+        .and_then(|(_, v)| Language::parse(v));
+    let values = form.clone();
     let (lookup, campaign_form) = (token.clone(), form.clone());
     let prepared = state
         .db
@@ -110,11 +149,14 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
         Err(e) => Err(e),
     };
     match stored {
-        Ok(lang) => to_thanks(lang),
-        Err(SurveyError::Invalid { open, problems }) => html(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            survey_page_with_errors(&state, &open, &values, &problems),
-        ),
+        Ok(lang) => to_thanks(shown.unwrap_or(lang)),
+        Err(SurveyError::Invalid { mut open, problems }) => {
+            open.language = shown.unwrap_or(open.language);
+            html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                survey_page_with_errors(&state, &open, &values, &problems),
+            )
+        }
         Err(e) => error_page(&state, e, true),
     }
 }
