@@ -341,7 +341,7 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
             &mut conn,
             &state.key,
             &base_url,
-            state.settings.link_ttl,
+            state.policy().link_ttl,
             SystemClock.now(),
         )
         .map_err(|e| fail(1, e))?;

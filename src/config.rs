@@ -1,7 +1,7 @@
 //! Settings: an optional TOML file, overridden by `MASHOV_*` environment variables. A bad value
 //! is one clear line and exit code 2, before anything starts.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -62,6 +62,9 @@ pub struct Settings {
     pub followup: FollowupPolicy,
     /// When the weekly digest goes out.
     pub digest_schedule: DigestSchedule,
+    /// The settings an admin may also set (`ADJUSTABLE`) that the environment or the file set,
+    /// with the text given: these win over what an admin stores.
+    pub configured: BTreeMap<String, String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (sign-in throttling counts
     /// per client address); empty: the connection's own address is the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -114,7 +117,74 @@ struct FileSettings {
     trusted_proxies: Option<String>,
 }
 
+/// The settings an admin may also change at `/admin/settings` (by the same names and in the
+/// same forms as the environment); the environment and the file win where they set them.
+pub const ADJUSTABLE: [&str; 10] = [
+    "MASHOV_LINK_TTL",
+    "MASHOV_SEND_DELAY",
+    "MASHOV_QUIET_HOURS",
+    "MASHOV_SHABBAT",
+    "MASHOV_REMINDER_AFTER",
+    "MASHOV_FREQUENCY_CAP",
+    "MASHOV_MIN_GROUP_SIZE",
+    "MASHOV_FOLLOWUP_RULE",
+    "MASHOV_HOLIDAYS",
+    "MASHOV_TRANSPARENCY_MIN_ANSWERS",
+];
+
 impl Settings {
+    /// Checks a value an admin would store for one of `ADJUSTABLE`, with the very parser that
+    /// reads the environment; the error names the setting.
+    pub fn check_adjustable(key: &str, value: &str) -> Result<Settings, ConfigError> {
+        if !ADJUSTABLE.contains(&key) {
+            return Err(ConfigError(format!("{key}: cannot be set here")));
+        }
+        let env = HashMap::from([(key.to_string(), value.to_string())]);
+        Settings::from_sources(None, &env)
+    }
+
+    /// These settings with what an admin stored put in where the environment and the file are
+    /// silent. A stored value that no longer reads is left out and returned with its error.
+    pub fn with_stored(
+        &self,
+        stored: &BTreeMap<String, String>,
+    ) -> (Settings, Vec<(String, ConfigError)>) {
+        let mut s = self.clone();
+        let mut refused = Vec::new();
+        for (key, value) in stored {
+            if self.configured.contains_key(key) {
+                continue;
+            }
+            let probe = match Settings::check_adjustable(key, value) {
+                Ok(p) => p,
+                Err(e) => {
+                    refused.push((key.clone(), e));
+                    continue;
+                }
+            };
+            match key.as_str() {
+                "MASHOV_LINK_TTL" => s.link_ttl = probe.link_ttl,
+                "MASHOV_SEND_DELAY" => s.send_rules.delay = probe.send_rules.delay,
+                "MASHOV_QUIET_HOURS" => s.send_rules.quiet_hours = probe.send_rules.quiet_hours,
+                "MASHOV_SHABBAT" => s.send_rules.rest_window = probe.send_rules.rest_window,
+                "MASHOV_REMINDER_AFTER" => {
+                    s.send_rules.reminder_after = probe.send_rules.reminder_after
+                }
+                "MASHOV_FREQUENCY_CAP" => {
+                    s.send_rules.frequency_cap = probe.send_rules.frequency_cap
+                }
+                "MASHOV_MIN_GROUP_SIZE" => s.min_group_size = probe.min_group_size,
+                "MASHOV_FOLLOWUP_RULE" => s.followup.rule = probe.followup.rule,
+                "MASHOV_HOLIDAYS" => s.followup.holidays = probe.followup.holidays,
+                "MASHOV_TRANSPARENCY_MIN_ANSWERS" => {
+                    s.transparency_min_answers = probe.transparency_min_answers
+                }
+                _ => {}
+            }
+        }
+        (s, refused)
+    }
+
     /// Reads the file (if given) and the process environment.
     pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
         let env: HashMap<String, String> = std::env::vars()
@@ -145,8 +215,18 @@ impl Settings {
                 })?
             }
         };
+        // Which of the settings an admin may also set were set here (they then win).
+        let configured = std::cell::RefCell::new(BTreeMap::new());
         let pick = |env_key: &str, file_value: Option<String>| -> Option<String> {
-            env.get(env_key).cloned().or(file_value)
+            let value = env.get(env_key).cloned().or(file_value);
+            if let Some(v) = &value {
+                if ADJUSTABLE.contains(&env_key) {
+                    configured
+                        .borrow_mut()
+                        .insert(env_key.to_string(), v.clone());
+                }
+            }
+            value
         };
 
         let database_url = pick("MASHOV_DATABASE_URL", file.database_url)
@@ -329,6 +409,7 @@ impl Settings {
         };
 
         Ok(Settings {
+            configured: configured.into_inner(),
             trusted_proxies,
             digest_schedule,
             followup: FollowupPolicy {

@@ -45,13 +45,16 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
         }
     }
     let city = services::city::load(&mut conn, &settings)?;
+    let policy = services::city::policy(&mut conn, &settings)?;
     drop(conn);
     // The hash that unknown addresses are checked against, made now so that the first sign-in
     // with an unknown address takes no longer than any other.
     crate::domain::password::warm_up();
     let templates = Templates::load()?;
     templates.set_city(city);
-    Ok(AppState::new(db, settings, key, templates, clock))
+    let state = AppState::new(db, settings, key, templates, clock);
+    state.set_policy(policy);
+    Ok(state)
 }
 
 /// Starts serving on an already bound listener (port 0 in tests). Must run inside an actix
@@ -138,10 +141,19 @@ async fn follow_city_settings(state: web::Data<AppState>) {
         tokio::time::sleep(CITY_POLL).await;
         match state
             .db
-            .read(|conn| services::city::load(conn, &state.settings))
+            .read(|conn| {
+                let profile = services::city::load(conn, &state.settings)?;
+                Ok::<_, crate::db::DbError>((
+                    profile,
+                    services::city::policy(conn, &state.settings)?,
+                ))
+            })
             .await
         {
-            Ok(profile) => state.templates.set_city(profile),
+            Ok((profile, policy)) => {
+                state.templates.set_city(profile);
+                state.set_policy(policy);
+            }
             Err(e) => tracing::warn!(error = %e, "could not read the city's settings"),
         }
     }
@@ -188,7 +200,7 @@ async fn housekeeping(state: web::Data<AppState>) {
 async fn digest_scheduler(state: web::Data<AppState>) {
     loop {
         let now = state.clock.now();
-        if let Some(week) = state.settings.digest_schedule.due_week(now) {
+        if let Some(week) = state.policy().digest_schedule.due_week(now) {
             let domain = state.settings.mail_from.email.domain().to_string();
             let queued = state
                 .db

@@ -1,6 +1,6 @@
 //! What every request handler can reach, built once at start and shared through `web::Data`.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -12,7 +12,11 @@ use crate::templates::Templates;
 pub struct AppState {
     /// The one road to the database: reads, scans and writes (see `db::handle`).
     pub db: Db,
+    /// What the environment and the file set (the base; `policy` adds what admins stored).
     pub settings: Settings,
+    /// The settings in force: `settings` with the rules an admin stored where the
+    /// configuration is silent (quiet hours, link lifetime, minimum group size, …).
+    policy: RwLock<Arc<Settings>>,
     pub key: ServerKey,
     pub templates: Templates,
     pub surveys: SurveyCache,
@@ -32,6 +36,7 @@ impl AppState {
     ) -> Self {
         AppState {
             db,
+            policy: RwLock::new(Arc::new(settings.clone())),
             settings,
             key,
             templates,
@@ -40,6 +45,22 @@ impl AppState {
             password_checks: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             ),
+        }
+    }
+
+    /// The settings in force now.
+    pub fn policy(&self) -> Arc<Settings> {
+        match self.policy.read() {
+            Ok(p) => p.clone(),
+            Err(e) => e.into_inner().clone(),
+        }
+    }
+
+    /// Puts new settings in force (after an admin saved rules, or another instance did).
+    pub fn set_policy(&self, settings: Settings) {
+        match self.policy.write() {
+            Ok(mut p) => *p = Arc::new(settings),
+            Err(e) => *e.into_inner() = Arc::new(settings),
         }
     }
 }

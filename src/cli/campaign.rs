@@ -74,10 +74,12 @@ pub fn run(settings: &Settings, command: CampaignCommand) -> Result<(), Failure>
         CampaignCommand::AddRecipients { id, file } => add_recipients(&mut conn, &id, &file)?,
         CampaignCommand::Launch { id } => {
             let key = settings.server_key().map_err(|e| fail(2, e))?;
+            let policy =
+                crate::services::city::policy(&mut conn, settings).map_err(|e| fail(1, e))?;
             let ctx = LaunchContext {
                 key: &key,
-                link_ttl: settings.link_ttl,
-                rules: &settings.send_rules,
+                link_ttl: policy.link_ttl,
+                rules: &policy.send_rules,
                 message_domain: settings.mail_from.email.domain(),
                 email: settings.smtp.is_some(),
                 now,

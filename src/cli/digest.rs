@@ -133,7 +133,9 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
             let inbox = settings.server_key().map_err(|e| fail(2, e))?.inbox_key();
             crate::services::reports::refresh(&mut conn, &inbox, now).map_err(|e| fail(1, e))?;
             let ctx = ReportContext {
-                min_group_size: settings.min_group_size,
+                min_group_size: crate::services::city::policy(&mut conn, settings)
+                    .map_err(|e| fail(1, e))?
+                    .min_group_size,
                 now,
             };
             let data = digest::gather(

@@ -92,7 +92,9 @@ pub fn run(settings: &Settings, command: ExportCommand) -> Result<(), Failure> {
     let mut conn = migrated(settings)?;
     let key = settings.server_key().map_err(|e| fail(2, e))?;
     let ctx = ReportContext {
-        min_group_size: settings.min_group_size,
+        min_group_size: crate::services::city::policy(&mut conn, settings)
+            .map_err(|e| fail(1, e))?
+            .min_group_size,
         now: SystemClock.now(),
     };
     crate::services::reports::refresh(&mut conn, &key.inbox_key(), ctx.now)

@@ -229,7 +229,7 @@ fn plan_digest(
         Err(e) => return Plan::Fail(format!("database: {e}")),
     };
     let ctx = crate::services::reports::ReportContext {
-        min_group_size: state.settings.min_group_size,
+        min_group_size: state.policy().min_group_size,
         now,
     };
     let scope = crate::services::digest::scope_of(&recipient);

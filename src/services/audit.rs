@@ -52,10 +52,11 @@ pub enum Action {
     ServiceSaved,
     ServiceDeactivated,
     ServiceReactivated,
+    RulesChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -69,6 +70,7 @@ impl Action {
         Action::ServiceSaved,
         Action::ServiceDeactivated,
         Action::ServiceReactivated,
+        Action::RulesChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +88,7 @@ impl Action {
             Action::ServiceSaved => "catalog.service",
             Action::ServiceDeactivated => "catalog.deactivate",
             Action::ServiceReactivated => "catalog.reactivate",
+            Action::RulesChanged => "settings.rules",
         }
     }
 

@@ -141,3 +141,72 @@ pub fn save(
         Ok(())
     })
 }
+
+/// The row the rules (the `ADJUSTABLE` settings an admin stored, by name) are kept in.
+const RULES: &str = "rules";
+
+/// The rules an admin stored, by setting name.
+pub fn stored_rules(conn: &mut DbConnection) -> Result<BTreeMap<String, String>, DbError> {
+    let Some(text) = db::city::get(conn, RULES)? else {
+        return Ok(BTreeMap::new());
+    };
+    Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the stored rules cannot be read; using the configuration");
+        BTreeMap::new()
+    }))
+}
+
+/// The settings in force: `settings` with the stored rules where the configuration is silent.
+/// A stored rule that no longer reads is logged and left out.
+pub fn policy(conn: &mut DbConnection, settings: &Settings) -> Result<Settings, DbError> {
+    let (effective, refused) = settings.with_stored(&stored_rules(conn)?);
+    for (key, e) in refused {
+        tracing::error!(setting = %key, error = %e, "a stored rule does not read; it is ignored");
+    }
+    Ok(effective)
+}
+
+/// Checks and stores rules (setting name → text as the environment would give it; an empty
+/// text removes the rule, so the default applies again), and logs the change.
+pub fn save_rules(
+    conn: &mut DbConnection,
+    rules: &BTreeMap<String, String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), CityError> {
+    let mut errors = FieldErrors::new();
+    let mut kept = BTreeMap::new();
+    for (key, value) in rules {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match Settings::check_adjustable(key, value) {
+            Ok(_) => {
+                kept.insert(key.clone(), value.to_string());
+            }
+            Err(_) => {
+                errors.insert(key.clone(), "rule".into());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CityError::Invalid(errors));
+    }
+    let value = serde_json::to_value(&kept).unwrap_or_default();
+    db::write_transaction(conn, |c| {
+        let before = stored_rules(c)?;
+        if before == kept {
+            return Ok(());
+        }
+        db::city::put(c, RULES, &value.to_string(), now.naive_utc())?;
+        let change = Change {
+            action: Action::RulesChanged,
+            target: "rules",
+            before: Some(serde_json::to_value(&before).unwrap_or_default()),
+            after: Some(value.clone()),
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(())
+    })
+}

@@ -16,6 +16,7 @@ both_backends!(
     the_configuration_wins_over_what_an_admin_stores,
     settings_refuse_bad_and_hostile_values_and_only_admins_change_them,
     the_public_pages_say_who_the_city_is_and_how_to_reach_it,
+    rules_set_in_the_browser_apply_at_once_unless_the_configuration_sets_them,
 );
 
 fn start() -> chrono::DateTime<chrono::Utc> {
@@ -35,7 +36,7 @@ fn save(v: &mut Visitor, changes: &[(&str, &str)]) -> Page {
     let form = v.get("/admin/settings");
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = Visitor::csrf_of(&form);
-    let mut pairs: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    let mut pairs: Vec<(&str, &str)> = vec![("csrf", &csrf), ("action", "city")];
     for field in [
         "name_he",
         "name_ar",
@@ -317,4 +318,101 @@ fn the_public_pages_say_who_the_city_is_and_how_to_reach_it(kind: Kind) {
     );
     assert_eq!(get("/privacy?lang=xx").status, 404);
     assert_eq!(get("/accessibility?lang=").status, 404);
+}
+
+fn rules_set_in_the_browser_apply_at_once_unless_the_configuration_sets_them(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, start(), |s| {
+        // As if the environment said MASHOV_FREQUENCY_CAP=off.
+        s.configured
+            .insert("MASHOV_FREQUENCY_CAP".into(), "off".into());
+        s.send_rules.frequency_cap = None;
+    }) else {
+        return;
+    };
+    let mut v = admin(&app);
+    let form = v.get("/admin/settings");
+    assert!(
+        form.body.contains("MASHOV_FREQUENCY_CAP=off"),
+        "the configured rule is shown"
+    );
+    let csrf = Visitor::csrf_of(&form);
+    fn with<'a>(csrf: &'a str, pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut all = vec![("csrf", csrf), ("action", "rules")];
+        all.extend_from_slice(pairs);
+        all
+    }
+    let rules = |pairs: &[(&'static str, &'static str)]| with(&csrf, pairs);
+    // A link lifetime of one day, from the next interaction on.
+    let r = v.post(
+        "/admin/settings",
+        &rules(&[("MASHOV_LINK_TTL", "1d"), ("MASHOV_FREQUENCY_CAP", "30d")]),
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let receipt = app.report(&app.interaction("RULE-1", "he")).json();
+    let expires = chrono::DateTime::parse_from_rfc3339(receipt["expires_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert_eq!(
+        expires - app.clock_now(),
+        chrono::Duration::days(1),
+        "{receipt}"
+    );
+    // The configuration's cap (off) still wins: the same address is invited again at once.
+    let mut again = app.interaction("RULE-2", "he");
+    again["contact"]["email"] = "same@example.org".into();
+    assert_eq!(app.report(&again).json()["status"], "scheduled");
+    again["external_id"] = "RULE-3".into();
+    assert_eq!(app.report(&again).json()["status"], "scheduled");
+    // A rule that does not read is refused by name; nothing changes.
+    let r = v.post(
+        "/admin/settings",
+        &rules(&[("MASHOV_MIN_GROUP_SIZE", "2")]),
+        &[],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains(r#"aria-invalid="true""#));
+    let r = v.post(
+        "/admin/settings",
+        &rules(&[("MASHOV_QUIET_HOURS", "late")]),
+        &[],
+    );
+    assert_eq!(r.status, 422);
+    let mut conn = app.conn();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM city_settings WHERE value LIKE '%MASHOV_LINK_TTL%'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'settings.rules'"
+        ),
+        1
+    );
+    // A setting that is not a rule cannot be set this way.
+    let r = v.post(
+        "/admin/settings",
+        &rules(&[("MASHOV_DATABASE_URL", "sqlite:///tmp/x.db")]),
+        &[],
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM city_settings WHERE value LIKE '%DATABASE%'"
+        ),
+        0
+    );
+    // Emptied, the rule is gone and the default applies again.
+    let r = v.post("/admin/settings", &rules(&[("MASHOV_LINK_TTL", "")]), &[]);
+    assert_eq!(r.status, 303);
+    let receipt = app.report(&app.interaction("RULE-4", "he")).json();
+    let expires = chrono::DateTime::parse_from_rfc3339(receipt["expires_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert_eq!(expires - app.clock_now(), chrono::Duration::days(14));
 }

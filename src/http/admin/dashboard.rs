@@ -231,7 +231,7 @@ async fn page(
         Audience::Employee => (By::Month, month_start(to) - Months::new(5)),
     };
     let ctx = ReportContext {
-        min_group_size: state.settings.min_group_size,
+        min_group_size: state.policy().min_group_size,
         now,
     };
     let inbox = state.key.inbox_key();

@@ -9,8 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::setup::{self, admin_page, admin_post_up_to};
-use super::{html, refusal, AdminError, Chrome, Signed};
+use super::setup::{self, admin_page, admin_post_up_to, Posted};
+use super::{field, html, refusal, AdminError, Chrome, Signed};
 use crate::domain::language::Language;
 use crate::domain::FieldErrors;
 use crate::services::audit::Actor;
@@ -30,6 +30,19 @@ struct LanguageField {
     privacy_error: Option<String>,
 }
 
+/// One rule of the form: a setting an admin may set, by its environment name.
+#[derive(Serialize)]
+struct RuleField {
+    key: &'static str,
+    id: String,
+    label: String,
+    hint: String,
+    value: String,
+    /// The configuration's own value, which wins (the field is then read-only).
+    configured: Option<String>,
+    error: Option<String>,
+}
+
 #[derive(Serialize)]
 struct SettingsPage<'a> {
     #[serde(flatten)]
@@ -44,13 +57,17 @@ struct SettingsPage<'a> {
     color_error: Option<String>,
     contact: String,
     contact_error: Option<String>,
+    rules: Vec<RuleField>,
 }
 
 pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result = async {
         let signed = admin_page(&state, &req).await?;
-        let stored = state.db.read(city::stored).await?;
-        render(&state, &req, &signed, &stored, &FieldErrors::new())
+        let (stored, rules) = state
+            .db
+            .read(|conn| Ok::<_, AdminError>((city::stored(conn)?, city::stored_rules(conn)?)))
+            .await?;
+        render(&state, &req, &signed, &stored, &rules, &FieldErrors::new())
     };
     result.await.unwrap_or_else(|e| refusal(&state, &req, e))
 }
@@ -60,6 +77,7 @@ fn render(
     req: &HttpRequest,
     signed: &Signed,
     s: &Stored,
+    stored_rules: &BTreeMap<String, String>,
     errors: &FieldErrors,
 ) -> Result<HttpResponse, AdminError> {
     let lang = signed.lang;
@@ -82,12 +100,30 @@ fn render(
         })
         .collect();
     let settings = &state.settings;
+    let rules = crate::config::ADJUSTABLE
+        .into_iter()
+        .map(|key| {
+            let name = key.trim_start_matches("MASHOV_").to_ascii_lowercase();
+            RuleField {
+                key,
+                id: format!("rule-{name}"),
+                label: text(&format!("rules.{name}")),
+                hint: text(&format!("rules.{name}_hint")),
+                value: stored_rules.get(key).cloned().unwrap_or_default(),
+                configured: settings.configured.get(key).cloned(),
+                error: errors.get(key).map(|_| text("errors.rule")),
+            }
+        })
+        .collect();
     let page = SettingsPage {
         chrome: Chrome::new(state, req, lang, Some(signed), "settings.title"),
         done: setup::done_message(state, req, lang, &["settings_saved"]),
         errors: errors
             .keys()
-            .map(|field| field.split('_').next().unwrap_or(field))
+            .map(|field| match field.strip_prefix("MASHOV_") {
+                Some(_) => "rules",
+                None => field.split('_').next().unwrap_or(field),
+            })
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .map(|kind| text(&format!("fields.{kind}")))
@@ -101,6 +137,7 @@ fn render(
         color_error: error("color"),
         contact: s.contact.clone(),
         contact_error: error("contact"),
+        rules,
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -121,43 +158,94 @@ pub async fn save(
     let result = async {
         // Four privacy notices, percent-encoded, fit in 256 KiB.
         let posted = admin_post_up_to(&state, &req, payload, 256 * 1024).await?;
-        let mut names = BTreeMap::new();
-        let mut privacy = BTreeMap::new();
-        for l in Language::ALL {
-            let name = posted.one(&format!("name_{}", l.code()))?.trim();
-            if !name.is_empty() {
-                names.insert(l, name.to_string());
-            }
-            let notice = posted.one(&format!("privacy_{}", l.code()))?.trim();
-            if !notice.is_empty() {
-                privacy.insert(l, notice.replace("\r\n", "\n"));
-            }
-        }
-        let new = Stored {
-            names,
-            color: posted.one("color")?.trim().to_ascii_lowercase(),
-            contact: posted.one("contact")?.trim().to_string(),
-            privacy,
-        };
-        let actor = Actor::user(&posted.signed.account);
-        let now = state.clock.now();
-        let saving = new.clone();
-        match state
-            .db
-            .write(move |conn| city::save(conn, &saving, &actor, now))
-            .await
-        {
-            Ok(()) => {
-                let profile = state
-                    .db
-                    .read(|conn| city::load(conn, &state.settings))
-                    .await?;
-                state.templates.set_city(profile);
-                Ok(setup::done(PAGE, "settings_saved"))
-            }
-            Err(CityError::Invalid(errors)) => render(&state, &req, &posted.signed, &new, &errors),
-            Err(CityError::Db(e)) => Err(e.into()),
+        match posted.one("action")? {
+            "city" => save_city(&state, &req, posted).await,
+            "rules" => save_rules(&state, &req, posted).await,
+            _ => Err(AdminError::BadRequest),
         }
     };
     result.await.unwrap_or_else(|e| refusal(&state, &req, e))
+}
+
+async fn save_rules(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    posted: Posted,
+) -> Result<HttpResponse, AdminError> {
+    let mut rules = BTreeMap::new();
+    for key in crate::config::ADJUSTABLE {
+        // A rule the configuration sets is not on the form (its field is read-only).
+        if let Some(value) = field(&posted.form, key)? {
+            rules.insert(key.to_string(), value.trim().to_string());
+        }
+    }
+    let actor = Actor::user(&posted.signed.account);
+    let now = state.clock.now();
+    let saving = rules.clone();
+    match state
+        .db
+        .write(move |conn| city::save_rules(conn, &saving, &actor, now))
+        .await
+    {
+        Ok(()) => {
+            let policy = state
+                .db
+                .read(|conn| city::policy(conn, &state.settings))
+                .await?;
+            state.set_policy(policy);
+            Ok(setup::done(PAGE, "settings_saved"))
+        }
+        Err(CityError::Invalid(errors)) => {
+            let stored = state.db.read(city::stored).await?;
+            render(state, req, &posted.signed, &stored, &rules, &errors)
+        }
+        Err(CityError::Db(e)) => Err(e.into()),
+    }
+}
+
+async fn save_city(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    posted: Posted,
+) -> Result<HttpResponse, AdminError> {
+    let mut names = BTreeMap::new();
+    let mut privacy = BTreeMap::new();
+    for l in Language::ALL {
+        let name = posted.one(&format!("name_{}", l.code()))?.trim();
+        if !name.is_empty() {
+            names.insert(l, name.to_string());
+        }
+        let notice = posted.one(&format!("privacy_{}", l.code()))?.trim();
+        if !notice.is_empty() {
+            privacy.insert(l, notice.replace("\r\n", "\n"));
+        }
+    }
+    let new = Stored {
+        names,
+        color: posted.one("color")?.trim().to_ascii_lowercase(),
+        contact: posted.one("contact")?.trim().to_string(),
+        privacy,
+    };
+    let actor = Actor::user(&posted.signed.account);
+    let now = state.clock.now();
+    let saving = new.clone();
+    match state
+        .db
+        .write(move |conn| city::save(conn, &saving, &actor, now))
+        .await
+    {
+        Ok(()) => {
+            let profile = state
+                .db
+                .read(|conn| city::load(conn, &state.settings))
+                .await?;
+            state.templates.set_city(profile);
+            Ok(setup::done(PAGE, "settings_saved"))
+        }
+        Err(CityError::Invalid(errors)) => {
+            let rules = state.db.read(city::stored_rules).await?;
+            render(state, req, &posted.signed, &new, &rules, &errors)
+        }
+        Err(CityError::Db(e)) => Err(e.into()),
+    }
 }

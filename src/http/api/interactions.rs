@@ -40,11 +40,12 @@ pub async fn create(
     let reported = state
         .db
         .write(move |conn| {
+            let policy = st.policy();
             let ctx = ReportContext {
                 key: &st.key,
                 base_url: &st.settings.base_url,
-                link_ttl: st.settings.link_ttl,
-                rules: &st.settings.send_rules,
+                link_ttl: policy.link_ttl,
+                rules: &policy.send_rules,
                 message_domain: st.settings.mail_from.email.domain(),
                 now,
             };

@@ -54,7 +54,7 @@ fn params(
 
 fn context(state: &AppState) -> ReportContext {
     ReportContext {
-        min_group_size: state.settings.min_group_size,
+        min_group_size: state.policy().min_group_size,
         now: state.clock.now(),
     }
 }

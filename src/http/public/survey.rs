@@ -128,7 +128,7 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
             responses::prepare(
                 conn,
                 &state.surveys,
-                &state.settings.followup,
+                &state.policy().followup,
                 &state.key.inbox_key(),
                 &lookup,
                 &form,

@@ -66,7 +66,7 @@ async fn rendered(
         .write(move |conn| reports::refresh(conn, &inbox, now))
         .await
         .map_err(|e| unavailable(&e))?;
-    let min = state.settings.transparency_min_answers;
+    let min = state.policy().transparency_min_answers;
     let summary = state
         .db
         .scan(move |conn| transparency::summary(conn, now, min))
