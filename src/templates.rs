@@ -207,6 +207,28 @@ impl HelperDef for CityName {
     }
 }
 
+/// `{{city_logo_url}}`: where the city's logo is served (`/logo?v=…`), or empty without one.
+struct CityLogoUrl(City);
+
+impl HelperDef for CityLogoUrl {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        _: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let url = self
+            .0
+            .current()
+            .logo
+            .as_ref()
+            .map(|l| format!("/logo?v={}", l.version))
+            .unwrap_or_default();
+        Ok(ScopedJson::Derived(Value::String(url)))
+    }
+}
+
 /// `{{city_color}}`: the city's colour, `#rrggbb` (checked when it is set).
 struct CityColor(City);
 
@@ -261,6 +283,7 @@ impl Templates {
         for registry in [&mut hb, &mut text] {
             registry.register_helper("city_name", Box::new(CityName(city.clone())));
             registry.register_helper("city_color", Box::new(CityColor(city.clone())));
+            registry.register_helper("city_logo_url", Box::new(CityLogoUrl(city.clone())));
         }
         Ok(Templates {
             hb,

@@ -38,3 +38,7 @@ pub fn put(
     }
     Ok(())
 }
+
+pub fn delete(conn: &mut DbConnection, name: &str) -> QueryResult<usize> {
+    diesel::delete(city_settings::table.find(name)).execute(conn)
+}

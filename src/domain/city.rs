@@ -19,6 +19,17 @@ pub struct CityProfile {
     pub contact: String,
     /// The privacy notice per language; a language without one falls back to Hebrew.
     pub privacy: BTreeMap<Language, String>,
+    /// The logo, when the city uploaded one.
+    pub logo: Option<Logo>,
+}
+
+/// A checked logo, kept in memory so that serving it reads no database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logo {
+    pub kind: super::logo::LogoKind,
+    pub bytes: std::sync::Arc<Vec<u8>>,
+    /// Changes with the content: pages link `/logo?v=VERSION`, so caches never show an old one.
+    pub version: String,
 }
 
 impl Default for CityProfile {
@@ -28,6 +39,7 @@ impl Default for CityProfile {
             color: DEFAULT_COLOR.to_string(),
             contact: String::new(),
             privacy: BTreeMap::new(),
+            logo: None,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod followup;
 pub mod interaction;
 pub mod language;
+pub mod logo;
 pub mod metrics;
 pub mod password;
 pub mod period;

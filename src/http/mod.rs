@@ -29,7 +29,7 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("X-Frame-Options", "DENY"))
         .add((
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; \
              base-uri 'none'; frame-ancestors 'none'",
         ))
 }

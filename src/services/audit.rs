@@ -53,10 +53,11 @@ pub enum Action {
     ServiceDeactivated,
     ServiceReactivated,
     RulesChanged,
+    LogoChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -71,6 +72,7 @@ impl Action {
         Action::ServiceDeactivated,
         Action::ServiceReactivated,
         Action::RulesChanged,
+        Action::LogoChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +91,7 @@ impl Action {
             Action::ServiceDeactivated => "catalog.deactivate",
             Action::ServiceReactivated => "catalog.reactivate",
             Action::RulesChanged => "settings.rules",
+            Action::LogoChanged => "settings.logo",
         }
     }
 

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::db::{self, DbConnection, DbError};
-use crate::domain::city::{usable_color, CityProfile, DEFAULT_COLOR};
+use crate::domain::city::{usable_color, CityProfile, Logo, DEFAULT_COLOR};
 use crate::domain::language::Language;
+use crate::domain::logo::{check as check_logo, LogoKind, LogoProblem};
 use crate::domain::FieldErrors;
 use crate::services::audit::{self, Action, Actor, Change};
 
@@ -78,6 +79,7 @@ pub fn load(conn: &mut DbConnection, settings: &Settings) -> Result<CityProfile,
         },
         contact: s.contact,
         privacy: s.privacy,
+        logo: logo(conn)?,
     };
     overlay(&mut profile, settings);
     Ok(profile)
@@ -205,6 +207,105 @@ pub fn save_rules(
             target: "rules",
             before: Some(serde_json::to_value(&before).unwrap_or_default()),
             after: Some(value.clone()),
+        };
+        audit::record(c, actor, change, now)?;
+        Ok(())
+    })
+}
+
+/// The row the logo is kept in: its type and its bytes (base64), as JSON.
+const LOGO: &str = "logo";
+
+#[derive(Serialize, Deserialize)]
+struct StoredLogo {
+    content_type: String,
+    data: String,
+}
+
+/// The stored logo, if any (one that no longer reads counts as none, and is logged).
+pub fn logo(conn: &mut DbConnection) -> Result<Option<Logo>, DbError> {
+    use base64::Engine;
+    let Some(text) = db::city::get(conn, LOGO)? else {
+        return Ok(None);
+    };
+    let parsed = serde_json::from_str::<StoredLogo>(&text)
+        .ok()
+        .and_then(|s| {
+            let kind = LogoKind::parse(&s.content_type)?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(s.data)
+                .ok()?;
+            Some((kind, bytes))
+        });
+    let Some((kind, bytes)) = parsed else {
+        tracing::error!("the stored logo cannot be read; pages show none");
+        return Ok(None);
+    };
+    let version = hex_prefix(&bytes);
+    Ok(Some(Logo {
+        kind,
+        bytes: std::sync::Arc::new(bytes),
+        version,
+    }))
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogoError {
+    #[error(transparent)]
+    Refused(#[from] LogoProblem),
+    #[error(transparent)]
+    Db(DbError),
+}
+super::db_error_from!(LogoError);
+
+/// Checks and keeps a new logo (or, with `None`, removes it), and logs the change.
+pub fn save_logo(
+    conn: &mut DbConnection,
+    bytes: Option<&[u8]>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), LogoError> {
+    use base64::Engine;
+    let new = match bytes {
+        Some(b) => Some((check_logo(b)?, b)),
+        None => None,
+    };
+    db::write_transaction(conn, |c| {
+        let before = logo(c)?.map(|l| serde_json::json!({ "type": l.kind.content_type(), "bytes": l.bytes.len(), "version": l.version }));
+        let after = match new {
+            Some((kind, b)) => {
+                let stored = StoredLogo {
+                    content_type: kind.content_type().to_string(),
+                    data: base64::engine::general_purpose::STANDARD.encode(b),
+                };
+                let text = serde_json::to_string(&stored).unwrap_or_default();
+                db::city::put(c, LOGO, &text, now.naive_utc())?;
+                Some(
+                    serde_json::json!({ "type": kind.content_type(), "bytes": b.len(), "version": hex_prefix(b) }),
+                )
+            }
+            None => {
+                db::city::delete(c, LOGO)?;
+                None
+            }
+        };
+        if before == after {
+            return Ok(());
+        }
+        let change = Change {
+            action: Action::LogoChanged,
+            target: "logo",
+            before,
+            after,
         };
         audit::record(c, actor, change, now)?;
         Ok(())

@@ -72,21 +72,62 @@ impl Visitor {
         }
     }
 
+    /// Posts a `multipart/form-data` body: `(name, file name, bytes)` for each part.
+    pub fn post_multipart(&mut self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Page {
+        let boundary = "----mashov-test-boundary-7e3f";
+        let mut body = Vec::new();
+        for (name, file, bytes) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = self.agent.post(&format!("{}{path}", self.base)).set(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        );
+        self.send_bytes(req, &body)
+    }
+
+    fn send_bytes(&mut self, req: ureq::Request, body: &[u8]) -> Page {
+        let req = self.with_cookies(req);
+        self.finish(req.send_bytes(body))
+    }
+
     fn send(&mut self, req: ureq::Request, form: Option<&[(&str, &str)]>) -> Page {
+        let req = self.with_cookies(req);
+        let result = match form {
+            Some(pairs) => req.send_form(pairs),
+            None => req.call(),
+        };
+        self.finish(result)
+    }
+
+    fn with_cookies(&self, req: ureq::Request) -> ureq::Request {
         let cookie: Vec<String> = self
             .cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let req = if cookie.is_empty() {
+        if cookie.is_empty() {
             req
         } else {
             req.set("Cookie", &cookie.join("; "))
-        };
-        let result = match form {
-            Some(pairs) => req.send_form(pairs),
-            None => req.call(),
-        };
+        }
+    }
+
+    fn finish(&mut self, result: Result<ureq::Response, ureq::Error>) -> Page {
         let r = match result {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,

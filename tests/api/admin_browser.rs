@@ -222,6 +222,31 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
         b.url().contains("done=settings_saved")
     });
     check_page(&b, "settings-saved-he");
+    // A logo, uploaded with the page's file field; then a survey page shows it.
+    let logo = std::env::temp_dir().join(format!("mashov-logo-{}.svg", std::process::id()));
+    std::fs::write(
+        &logo,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 10"><rect width="40" height="10" fill="#7a1f3d"/></svg>"##,
+    )
+    .expect("logo file");
+    b.type_into("#logo", logo.to_str().expect("path"));
+    b.click("#logo-title ~ form button[type=submit]");
+    b.wait_for("the logo saved", |b| {
+        b.url().contains("done=settings_saved")
+            && b.execute(
+                "return !!document.querySelector('#logo-title ~ p img')",
+                serde_json::json!([]),
+            ) == true
+    });
+    let survey = app.new_survey_path("BROWSER-LOGO", "he");
+    b.open(&app.url(&survey));
+    b.wait_for("the logo shown", |b| {
+        b.execute(
+            "const i = document.querySelector('img.logo'); return !!i && i.complete && i.naturalWidth > 0;",
+            serde_json::json!([]),
+        ) == true
+    });
+    check_page(&b, "survey-with-logo-he");
     b.open(&app.url("/admin/catalog"));
     check_page(&b, "catalog-he");
     b.type_into(

@@ -17,6 +17,7 @@ both_backends!(
     settings_refuse_bad_and_hostile_values_and_only_admins_change_them,
     the_public_pages_say_who_the_city_is_and_how_to_reach_it,
     rules_set_in_the_browser_apply_at_once_unless_the_configuration_sets_them,
+    a_logo_is_checked_kept_and_shown_on_the_survey_page,
 );
 
 fn start() -> chrono::DateTime<chrono::Utc> {
@@ -105,10 +106,26 @@ fn a_new_name_and_colour_show_on_the_next_survey_page_and_email(kind: Kind) {
     // The next email says it too, in its language, with the colour.
     app.new_survey_path("CITY-3", "en");
     let mails = sink.wait_for(3);
-    let last = mails.last().expect("a mail");
-    let html = last.part("text/html").expect("html part");
+    // Mails go out side by side, in any order: the English one is the one to read.
+    let english = mails
+        .iter()
+        .find(|m| {
+            m.part("text/html")
+                .is_some_and(|h| h.contains(r#"<html lang="en""#))
+        })
+        .expect("the English invitation");
+    let html = english.part("text/html").expect("html part");
     assert!(html.contains("Holon") && html.contains("#7a1f3d"), "{html}");
-    assert!(last.part("text/plain").expect("text").contains("Holon"));
+    assert!(english.part("text/plain").expect("text").contains("Holon"));
+    // And the Russian one, with no Russian name, says the Hebrew one.
+    let russian = mails
+        .iter()
+        .find(|m| {
+            m.part("text/html")
+                .is_some_and(|h| h.contains(r#"<html lang="ru""#))
+        })
+        .expect("the Russian invitation");
+    assert!(russian.part("text/html").unwrap().contains("עיריית חולון"));
     // And the admin app's own header.
     assert!(v.get("/admin").body.contains("עיריית חולון"));
     // The change is in the log, before and after.
@@ -415,4 +432,102 @@ fn rules_set_in_the_browser_apply_at_once_unless_the_configuration_sets_them(kin
         .unwrap()
         .with_timezone(&chrono::Utc);
     assert_eq!(expires - app.clock_now(), chrono::Duration::days(14));
+}
+
+fn a_logo_is_checked_kept_and_shown_on_the_survey_page(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, start(), |_| {}) else {
+        return;
+    };
+    let mut v = admin(&app);
+    let csrf = Visitor::csrf_of(&v.get("/admin/settings"));
+    let upload = |v: &mut Visitor, bytes: &[u8]| {
+        v.post_multipart(
+            "/admin/settings/logo",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("logo", Some("logo.svg"), bytes),
+            ],
+        )
+    };
+    // Refused, each with its words, and nothing kept.
+    for (bytes, status, why) in [
+        (b"GIF89a not a logo".to_vec(), 422, "a GIF"),
+        (
+            br#"<svg onload="alert(1)"></svg>"#.to_vec(),
+            422,
+            "an SVG with a handler",
+        ),
+        (
+            br#"<svg><script>alert(1)</script></svg>"#.to_vec(),
+            422,
+            "an SVG with a script",
+        ),
+        (
+            format!("<svg>{}</svg>", "x".repeat(210 * 1024)).into_bytes(),
+            413,
+            "over 200 KB",
+        ),
+        (Vec::new(), 422, "no file"),
+    ] {
+        let r = upload(&mut v, &bytes);
+        assert_eq!(r.status, status, "{why}: {}", r.body);
+        assert!(r.body.contains(r#"id="logo-error""#), "{why}");
+    }
+    let mut conn = app.conn();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM city_settings WHERE name = 'logo'"
+        ),
+        0
+    );
+    assert_eq!(resp(ureq::get(&app.url("/logo")).call()).status, 404);
+    // Without the token: refused before anything is read into the database.
+    let r = v.post_multipart(
+        "/admin/settings/logo",
+        &[("logo", Some("logo.svg"), b"<svg></svg>")],
+    );
+    assert_eq!(r.status, 403);
+
+    // A good SVG: kept, served from here with a policy that runs nothing, on the next page.
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#7a1f3d"/></svg>"##;
+    let r = upload(&mut v, svg);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = app
+        .get(&app.new_survey_path("LOGO-1", "he"))
+        .body
+        .replace("&#x3D;", "=");
+    let at = page
+        .find(r#"<img class="logo" src="/logo?v="#)
+        .expect("the logo on the page");
+    let src = &page[at + r#"<img class="logo" src=""#.len()..];
+    let src = &src[..src.find('"').unwrap()];
+    let served = resp(ureq::get(&app.url(src)).call());
+    assert_eq!(served.status, 200);
+    assert_eq!(served.header("content-type"), Some("image/svg+xml"));
+    assert!(served
+        .header("content-security-policy")
+        .unwrap_or("")
+        .contains("sandbox"));
+    assert_eq!(served.body.as_bytes(), svg);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'settings.logo'"
+        ),
+        1
+    );
+    // Removed, it is gone from the pages.
+    let token = Visitor::csrf_of(&v.get("/admin/settings"));
+    let r = v.post(
+        "/admin/settings",
+        &[("csrf", &token), ("action", "logo_remove")],
+        &[],
+    );
+    assert_eq!(r.status, 303);
+    assert!(!app
+        .get(&app.new_survey_path("LOGO-2", "he"))
+        .body
+        .contains("class=\"logo\""));
+    assert_eq!(resp(ureq::get(&app.url("/logo")).call()).status, 404);
 }

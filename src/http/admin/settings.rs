@@ -10,11 +10,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::setup::{self, admin_page, admin_post_up_to, Posted};
-use super::{field, html, refusal, AdminError, Chrome, Signed};
+use super::{
+    check_origin, check_token, field, html, refusal, signed_in, AdminError, Chrome, Signed,
+};
 use crate::domain::language::Language;
+use crate::domain::logo::LogoProblem;
 use crate::domain::FieldErrors;
 use crate::services::audit::Actor;
-use crate::services::city::{self, CityError, Stored};
+use crate::services::city::{self, CityError, LogoError, Stored};
 use crate::state::AppState;
 
 const PAGE: &str = "/admin/settings";
@@ -58,6 +61,9 @@ struct SettingsPage<'a> {
     contact: String,
     contact_error: Option<String>,
     rules: Vec<RuleField>,
+    /// Where the current logo is served, if there is one.
+    logo_url: Option<String>,
+    logo_error: Option<String>,
 }
 
 pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -124,6 +130,7 @@ fn render(
                 Some(_) => "rules",
                 None => field.split('_').next().unwrap_or(field),
             })
+            .filter(|kind| *kind != "logo")
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .map(|kind| text(&format!("fields.{kind}")))
@@ -138,6 +145,15 @@ fn render(
         contact: s.contact.clone(),
         contact_error: error("contact"),
         rules,
+        logo_url: state
+            .templates
+            .city()
+            .logo
+            .as_ref()
+            .map(|l| format!("/logo?v={}", l.version)),
+        logo_error: errors
+            .get("logo")
+            .map(|k| text(&format!("logo_errors.{k}"))),
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -161,6 +177,17 @@ pub async fn save(
         match posted.one("action")? {
             "city" => save_city(&state, &req, posted).await,
             "rules" => save_rules(&state, &req, posted).await,
+            "logo_remove" => {
+                let actor = Actor::user(&posted.signed.account);
+                let now = state.clock.now();
+                state
+                    .db
+                    .write(move |conn| city::save_logo(conn, None, &actor, now))
+                    .await
+                    .map_err(logo_db_error)?;
+                refresh_city(&state).await?;
+                Ok(setup::done(PAGE, "settings_saved"))
+            }
             _ => Err(AdminError::BadRequest),
         }
     };
@@ -248,4 +275,124 @@ async fn save_city(
         }
         Err(CityError::Db(e)) => Err(e.into()),
     }
+}
+
+fn logo_db_error(e: LogoError) -> AdminError {
+    match e {
+        LogoError::Db(d) => AdminError::Db(d),
+        LogoError::Refused(_) => AdminError::BadRequest,
+    }
+}
+
+/// Reads the profile again and puts it in force.
+async fn refresh_city(state: &web::Data<AppState>) -> Result<(), AdminError> {
+    let profile = state
+        .db
+        .read(|conn| city::load(conn, &state.settings))
+        .await?;
+    state.templates.set_city(profile);
+    Ok(())
+}
+
+/// `POST /admin/settings/logo` (`multipart/form-data`: `csrf`, then the file `logo`): a new
+/// logo, checked by its content (PNG or a harmless SVG, at most 200 KB).
+pub async fn upload_logo(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result = async {
+        check_origin(&state, &req)?;
+        let signed = signed_in(&state, &req).await?;
+        setup::admin_only(&signed)?;
+        let (csrf, file) = read_upload(&req, payload).await?;
+        check_token(&signed.csrf, csrf.as_deref())?;
+        let actor = Actor::user(&signed.account);
+        let now = state.clock.now();
+        let problem = match file {
+            Upload::TooLarge => Some(LogoProblem::TooLarge),
+            Upload::Missing => Some(LogoProblem::Empty),
+            Upload::File(bytes) => match state
+                .db
+                .write(move |conn| city::save_logo(conn, Some(&bytes), &actor, now))
+                .await
+            {
+                Ok(()) => None,
+                Err(LogoError::Refused(p)) => Some(p),
+                Err(LogoError::Db(e)) => return Err(AdminError::Db(e)),
+            },
+        };
+        match problem {
+            None => {
+                refresh_city(&state).await?;
+                Ok(setup::done(PAGE, "settings_saved"))
+            }
+            Some(p) => {
+                let (stored, rules) = state
+                    .db
+                    .read(|conn| {
+                        Ok::<_, AdminError>((city::stored(conn)?, city::stored_rules(conn)?))
+                    })
+                    .await?;
+                let errors: FieldErrors = [("logo".to_string(), p.key().to_string())].into();
+                let mut page = render(&state, &req, &signed, &stored, &rules, &errors)?;
+                if p == LogoProblem::TooLarge {
+                    *page.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                }
+                Ok(page)
+            }
+        }
+    };
+    result.await.unwrap_or_else(|e| refusal(&state, &req, e))
+}
+
+enum Upload {
+    File(Vec<u8>),
+    TooLarge,
+    Missing,
+}
+
+/// Reads the form's token and file, never more than a logo's limit of the file (the rest of
+/// an oversized one is drained unread, up to 2 MiB, so that the page can still answer).
+async fn read_upload(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Option<String>, Upload), AdminError> {
+    use futures_util::StreamExt;
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    let (mut csrf, mut file) = (None, Upload::Missing);
+    // What is read past the limits is drained to answer with a page, up to this much; a
+    // bigger body is cut off.
+    let mut drained = 0usize;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|_| AdminError::BadRequest)?;
+        let name = field.name().unwrap_or_default().to_string();
+        let limit = match name.as_str() {
+            "csrf" => 256,
+            "logo" => crate::domain::logo::MAX_BYTES,
+            _ => 0,
+        };
+        let mut bytes = Vec::new();
+        let mut over = false;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| AdminError::BadRequest)?;
+            if bytes.len() + chunk.len() > limit {
+                over = true;
+                drained += chunk.len();
+                if drained > 2 * 1024 * 1024 {
+                    return Ok((csrf, Upload::TooLarge));
+                }
+                continue;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf" if !over => csrf = String::from_utf8(bytes).ok(),
+            "logo" if over => file = Upload::TooLarge,
+            "logo" if !bytes.is_empty() => file = Upload::File(bytes),
+            "csrf" | "logo" => {}
+            _ => return Err(AdminError::BadRequest),
+        }
+    }
+    Ok((csrf, file))
 }

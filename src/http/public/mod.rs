@@ -1,6 +1,7 @@
 //! The pages residents see: the survey, the thank-you page and the kind refusals.
 
 pub mod info;
+pub mod logo;
 pub mod pages;
 pub mod survey;
 pub mod transparency;
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/thanks/{lang}", web::get().to(survey::thanks))
         .route("/transparency", web::get().to(transparency::page))
         .route("/", web::get().to(info::home))
+        .route("/logo", web::get().to(logo::logo))
         .route("/privacy", web::get().to(info::privacy))
         .route("/accessibility", web::get().to(info::accessibility));
 }
