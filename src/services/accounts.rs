@@ -74,18 +74,9 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<UserRow, AccountError> {
     db::write_transaction(conn, |conn| {
-        let known: Vec<String> = db::catalog::all_departments(conn)?
-            .into_iter()
-            .map(|d| d.code)
-            .collect();
-        let unknown: Vec<&str> = user
-            .departments
-            .iter()
-            .filter(|d| !known.contains(d))
-            .map(String::as_str)
-            .collect();
+        let unknown = super::catalog::unknown_departments(conn, &user.departments)?;
         if !unknown.is_empty() {
-            return Err(AccountError::UnknownDepartments(unknown.join(", ")));
+            return Err(AccountError::UnknownDepartments(unknown));
         }
         if db::users::by_email(conn, &user.email)?.is_some() {
             return Err(AccountError::Exists(user.email.clone()));

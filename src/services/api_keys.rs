@@ -60,17 +60,9 @@ pub fn create_scoped(
         last_used_at: None,
     };
     let stored = db::write_transaction(conn, |c| {
-        let known: Vec<String> = db::catalog::all_departments(c)?
-            .into_iter()
-            .map(|d| d.code)
-            .collect();
-        let unknown: Vec<&str> = departments
-            .iter()
-            .filter(|d| !known.contains(d))
-            .map(String::as_str)
-            .collect();
+        let unknown = super::catalog::unknown_departments(c, departments)?;
         if !unknown.is_empty() {
-            return Err(ApiKeyError::UnknownDepartments(unknown.join(", ")));
+            return Err(ApiKeyError::UnknownDepartments(unknown));
         }
         db::api_keys::insert(c, &row).map_err(|e| {
             if db::connection::is_unique_violation(&e) {

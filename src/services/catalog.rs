@@ -108,6 +108,21 @@ pub fn department_of(conn: &mut DbConnection, service: &str) -> Result<Option<St
         .map(|s| s.department_code))
 }
 
+/// Those of `codes` that are not departments of the catalog, joined for a message (empty when
+/// all are).
+pub fn unknown_departments(conn: &mut DbConnection, codes: &[String]) -> Result<String, DbError> {
+    let known: Vec<String> = db::catalog::all_departments(conn)?
+        .into_iter()
+        .map(|d| d.code)
+        .collect();
+    Ok(codes
+        .iter()
+        .filter(|c| !known.contains(c))
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
 /// Whether a department is in the catalog.
 pub fn has_department(conn: &mut DbConnection, code: &str) -> Result<bool, DbError> {
     Ok(db::catalog::all_departments(conn)?

@@ -250,17 +250,9 @@ pub fn add_recipient(
         updated_at: now.naive_utc(),
     };
     db::write_transaction(conn, |c| {
-        let known: Vec<String> = db::catalog::all_departments(c)?
-            .into_iter()
-            .map(|d| d.code)
-            .collect();
-        let unknown: Vec<&str> = departments
-            .iter()
-            .filter(|d| !known.contains(d))
-            .map(String::as_str)
-            .collect();
+        let unknown = super::catalog::unknown_departments(c, departments)?;
         if !unknown.is_empty() {
-            return Err(RecipientError::UnknownDepartments(unknown.join(", ")));
+            return Err(RecipientError::UnknownDepartments(unknown));
         }
         let before = db::digest::find_by_email(c, &row.email)?;
         let new = db::digest::upsert(c, &row)?;

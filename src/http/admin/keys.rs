@@ -7,13 +7,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::setup::{self, admin_page, admin_post, department_picks, Pick};
+use super::setup::{self, admin_page, admin_post, Departments, Pick};
 use super::{html, refusal, AdminError, Chrome, Signed};
 use crate::domain::api_scope::ApiScope;
 use crate::domain::period::local_time_text;
 use crate::services::api_keys::{self, ApiKeyError};
 use crate::services::audit::Actor;
-use crate::services::catalog;
 use crate::state::AppState;
 
 const PAGE: &str = "/admin/keys";
@@ -74,36 +73,21 @@ async fn render(
     let lang = signed.lang;
     let text = |key: &str| state.templates.text(lang, &format!("admin.{key}"));
     let chosen = entered.departments.clone();
-    let (rows, picks, names) = state
+    let (rows, departments) = state
         .db
         .read(|conn| {
             Ok::<_, AdminError>((
                 api_keys::list(conn)?,
-                department_picks(conn, lang, &chosen)?,
-                catalog::picker(conn, lang)?.departments,
+                Departments::load(conn, lang, &chosen)?,
             ))
         })
         .await?;
-    let name = |code: &str| {
-        names
-            .iter()
-            .find(|(c, _)| c == code)
-            .map_or_else(|| code.to_string(), |(_, n)| n.clone())
-    };
     let keys = rows
         .iter()
         .map(|k| KeyLine {
             name: k.name.clone(),
             scopes: k.scopes.split(',').map(str::to_string).collect(),
-            departments: if k.departments.is_empty() {
-                text("users.all_departments")
-            } else {
-                k.departments
-                    .split(',')
-                    .map(name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
+            departments: departments.describe(&k.departments, text("users.all_departments")),
             created: local_time_text(k.created_at),
             last_used: k.last_used_at.map(local_time_text),
             active: k.revoked_at.is_none(),
@@ -130,7 +114,7 @@ async fn render(
                 selected: fresh || entered.scopes.iter().any(|e| e == s.as_str()),
             })
             .collect(),
-        departments: picks,
+        departments: departments.picks,
     };
     Ok(html(status, state.templates.render("admin/keys", &page)))
 }

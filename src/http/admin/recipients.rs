@@ -6,11 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::setup::{self, admin_page, admin_post, department_picks, language_picks, Pick};
+use super::setup::{self, admin_page, admin_post, language_picks, Departments, Pick};
 use super::{html, refusal, AdminError, Chrome, Signed};
 use crate::domain::language::Language;
 use crate::services::audit::Actor;
-use crate::services::catalog;
 use crate::services::digest::{self, RecipientError};
 use crate::state::AppState;
 
@@ -60,22 +59,15 @@ async fn render(
     let lang = signed.lang;
     let text = |key: &str| state.templates.text(lang, &format!("admin.{key}"));
     let chosen = entered.departments.clone();
-    let (rows, picks, names) = state
+    let (rows, departments) = state
         .db
         .read(|conn| {
             Ok::<_, AdminError>((
                 digest::recipients(conn)?,
-                department_picks(conn, lang, &chosen)?,
-                catalog::picker(conn, lang)?.departments,
+                Departments::load(conn, lang, &chosen)?,
             ))
         })
         .await?;
-    let name = |code: &str| {
-        names
-            .iter()
-            .find(|(c, _)| c == code)
-            .map_or_else(|| code.to_string(), |(_, n)| n.clone())
-    };
     let recipients = rows
         .iter()
         .map(|r| RecipientLine {
@@ -83,15 +75,7 @@ async fn render(
             language: Language::parse(&r.language)
                 .map(|l| state.templates.text(l, "admin.language_name"))
                 .unwrap_or_default(),
-            departments: if r.departments.is_empty() {
-                text("digest.whole_city")
-            } else {
-                r.departments
-                    .split(',')
-                    .map(name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
+            departments: departments.describe(&r.departments, text("digest.whole_city")),
         })
         .collect();
     let page = DigestPage {
@@ -101,7 +85,7 @@ async fn render(
         recipients,
         email: entered.email,
         language_picks: language_picks(state, entered.language),
-        departments: picks,
+        departments: departments.picks,
     };
     let status = refused.map_or(StatusCode::OK, |(_, s)| s);
     Ok(html(status, state.templates.render("admin/digest", &page)))

@@ -109,21 +109,47 @@ pub struct Pick {
     pub selected: bool,
 }
 
-/// Every department, named in `lang`, those in `chosen` ticked.
-pub fn department_picks(
-    conn: &mut crate::services::DbConnection,
-    lang: Language,
-    chosen: &[String],
-) -> Result<Vec<Pick>, AdminError> {
-    Ok(catalog::picker(conn, lang)?
-        .departments
-        .into_iter()
-        .map(|(code, name)| Pick {
-            selected: chosen.contains(&code),
-            value: code,
-            label: name,
-        })
-        .collect())
+/// The catalog's departments as a set-up page shows them: checkboxes (those in `chosen`
+/// ticked) and names for the lists.
+pub struct Departments {
+    pub picks: Vec<Pick>,
+    names: Vec<(String, String)>,
+}
+
+impl Departments {
+    pub fn load(
+        conn: &mut crate::services::DbConnection,
+        lang: Language,
+        chosen: &[String],
+    ) -> Result<Departments, AdminError> {
+        let names = catalog::picker(conn, lang)?.departments;
+        let picks = names
+            .iter()
+            .map(|(code, name)| Pick {
+                selected: chosen.contains(code),
+                value: code.clone(),
+                label: name.clone(),
+            })
+            .collect();
+        Ok(Departments { picks, names })
+    }
+
+    /// A stored comma-separated list, by name; `all` when it is empty (every department).
+    pub fn describe(&self, codes: &str, all: String) -> String {
+        if codes.is_empty() {
+            return all;
+        }
+        codes
+            .split(',')
+            .map(|code| {
+                self.names
+                    .iter()
+                    .find(|(c, _)| c == code)
+                    .map_or_else(|| code.to_string(), |(_, n)| n.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The four languages, each named in itself, `chosen` selected.

@@ -6,14 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::setup::{self, admin_page, admin_post, department_picks, language_picks, Pick};
+use super::setup::{self, admin_page, admin_post, language_picks, Departments, Pick};
 use super::{html, refusal, AdminError, Chrome, Signed};
 use crate::domain::account::{NewPassword, PasswordProblem, Role};
 use crate::domain::language::Language;
 use crate::domain::password;
 use crate::services::accounts::{self, AccountError, NewUser};
 use crate::services::audit::Actor;
-use crate::services::catalog;
 use crate::state::AppState;
 
 const PAGE: &str = "/admin/users";
@@ -79,36 +78,21 @@ async fn render(
     let lang = signed.lang;
     let text = |key: &str| state.templates.text(lang, &format!("admin.{key}"));
     let chosen = entered.departments.clone();
-    let (rows, picks, names) = state
+    let (rows, departments) = state
         .db
         .read(|conn| {
             Ok::<_, AdminError>((
                 accounts::list(conn)?,
-                department_picks(conn, lang, &chosen)?,
-                catalog::picker(conn, lang)?.departments,
+                Departments::load(conn, lang, &chosen)?,
             ))
         })
         .await?;
-    let name = |code: &str| {
-        names
-            .iter()
-            .find(|(c, _)| c == code)
-            .map_or_else(|| code.to_string(), |(_, n)| n.clone())
-    };
     let users: Vec<UserLine> = rows
         .iter()
         .map(|u| UserLine {
             email: u.email.clone(),
             role: text(&format!("roles.{}", u.role)),
-            departments: if u.departments.is_empty() {
-                text("users.all_departments")
-            } else {
-                u.departments
-                    .split(',')
-                    .map(name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
+            departments: departments.describe(&u.departments, text("users.all_departments")),
             language: Language::parse(&u.language)
                 .map(|l| state.templates.text(l, "admin.language_name"))
                 .unwrap_or_default(),
@@ -139,7 +123,7 @@ async fn render(
                 selected: entered.role == Some(r),
             })
             .collect(),
-        departments: picks,
+        departments: departments.picks,
         language_picks: language_picks(state, entered.language),
         active_users,
     };
