@@ -190,10 +190,12 @@ fn context_language(ctx: &Context) -> Language {
         .unwrap_or_default()
 }
 
-/// `{{city_name}}`: the city's name in the language of the page (escaped like any value).
-struct CityName(City);
+/// A helper that says something about the city as it is now (escaped like any value):
+/// `{{city_name}}` (in the language of the page), `{{city_color}}` (`#rrggbb`, checked when
+/// set) and `{{city_logo_url}}` (`/logo?v=…`, or empty without a logo).
+struct CityValue(City, fn(&City, Language) -> String);
 
-impl HelperDef for CityName {
+impl HelperDef for CityValue {
     fn call_inner<'reg: 'rc, 'rc>(
         &self,
         _: &Helper<'rc>,
@@ -201,49 +203,27 @@ impl HelperDef for CityName {
         ctx: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
-        Ok(ScopedJson::Derived(Value::String(
-            self.0.name(context_language(ctx)),
-        )))
+        Ok(ScopedJson::Derived(Value::String((self.1)(
+            &self.0,
+            context_language(ctx),
+        ))))
     }
 }
 
-/// `{{city_logo_url}}`: where the city's logo is served (`/logo?v=…`), or empty without one.
-struct CityLogoUrl(City);
-
-impl HelperDef for CityLogoUrl {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        _: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let url = self
-            .0
-            .current()
-            .logo
-            .as_ref()
-            .map(|l| format!("/logo?v={}", l.version))
-            .unwrap_or_default();
-        Ok(ScopedJson::Derived(Value::String(url)))
-    }
+fn city_name(city: &City, lang: Language) -> String {
+    city.name(lang)
 }
 
-/// `{{city_color}}`: the city's colour, `#rrggbb` (checked when it is set).
-struct CityColor(City);
+fn city_color(city: &City, _: Language) -> String {
+    city.current().color.clone()
+}
 
-impl HelperDef for CityColor {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        _: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        Ok(ScopedJson::Derived(Value::String(
-            self.0.current().color.clone(),
-        )))
-    }
+fn city_logo_url(city: &City, _: Language) -> String {
+    city.current()
+        .logo
+        .as_ref()
+        .map(|l| format!("/logo?v={}", l.version))
+        .unwrap_or_default()
 }
 
 impl Templates {
@@ -281,9 +261,12 @@ impl Templates {
             version: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         for registry in [&mut hb, &mut text] {
-            registry.register_helper("city_name", Box::new(CityName(city.clone())));
-            registry.register_helper("city_color", Box::new(CityColor(city.clone())));
-            registry.register_helper("city_logo_url", Box::new(CityLogoUrl(city.clone())));
+            registry.register_helper("city_name", Box::new(CityValue(city.clone(), city_name)));
+            registry.register_helper("city_color", Box::new(CityValue(city.clone(), city_color)));
+            registry.register_helper(
+                "city_logo_url",
+                Box::new(CityValue(city.clone(), city_logo_url)),
+            );
         }
         Ok(Templates {
             hb,
