@@ -578,14 +578,15 @@ fn parse_base_url(url: &str) -> Result<String, ConfigError> {
 /// Parses `90s`, `30m`, `2h`, `14d`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let split = text.len().checked_sub(1)?;
-    let (number, unit) = text.split_at(split);
+    // The unit is the last character, whatever its width (a Hebrew keyboard types `14ג`).
+    let unit = text.chars().last()?;
+    let number = &text[..text.len() - unit.len_utf8()];
     let n: i64 = number.parse().ok().filter(|n| *n >= 0)?;
     match unit {
-        "s" => Duration::try_seconds(n),
-        "m" => Duration::try_minutes(n),
-        "h" => Duration::try_hours(n),
-        "d" => Duration::try_days(n),
+        's' => Duration::try_seconds(n),
+        'm' => Duration::try_minutes(n),
+        'h' => Duration::try_hours(n),
+        'd' => Duration::try_days(n),
         _ => None,
     }
 }
@@ -676,6 +677,15 @@ mod tests {
             .followup
             .holidays
             .contains(chrono::NaiveDate::from_ymd_opt(2026, 9, 21).expect("day")));
+    }
+
+    #[test]
+    fn a_duration_ending_in_any_character_is_read_or_refused_never_a_panic() {
+        assert_eq!(parse_duration("14d"), Some(Duration::days(14)));
+        for bad in ["14ג", "ג", "", "d", "-1d", "1.5h", "٣d", "14\u{1F600}"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+        assert!(Settings::check_adjustable("MASHOV_LINK_TTL", "14ג").is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 /// The largest logo kept.
 pub const MAX_BYTES: usize = 200 * 1024;
 /// The largest PNG, in pixels each way (a logo is shown at most a few hundred wide).
-const MAX_SIDE: u32 = 4000;
+const MAX_SIDE: u32 = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogoKind {
@@ -68,11 +68,18 @@ pub fn check(bytes: &[u8]) -> Result<LogoKind, LogoProblem> {
     }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let reader = decoder.read_info().map_err(|_| LogoProblem::BrokenPng)?;
+        let mut reader = decoder.read_info().map_err(|_| LogoProblem::BrokenPng)?;
         let info = reader.info();
         if info.width == 0 || info.height == 0 || info.width > MAX_SIDE || info.height > MAX_SIDE {
             return Err(LogoProblem::BrokenPng);
         }
+        // Decoded whole, so that a truncated or corrupt image is refused (at most 2000 × 2000
+        // pixels of 8 bytes: 32 MB, once, at upload).
+        let size = reader.output_buffer_size().ok_or(LogoProblem::BrokenPng)?;
+        let mut pixels = vec![0; size];
+        reader
+            .next_frame(&mut pixels)
+            .map_err(|_| LogoProblem::BrokenPng)?;
         return Ok(LogoKind::Png);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| LogoProblem::WrongType)?;
@@ -86,39 +93,109 @@ pub fn check(bytes: &[u8]) -> Result<LogoKind, LogoProblem> {
     Ok(LogoKind::Svg)
 }
 
-/// A cautious reading: anything that could run, load or expand is refused, even where a
-/// browser showing the logo as an image would ignore it.
+/// Elements a logo may use (local names, lower case); anything else is refused. Drawing only:
+/// no `script`, `foreignObject`, `image`, `use`, `a`, `iframe`, no HTML.
+const ELEMENTS: [&str; 26] = [
+    "svg",
+    "g",
+    "path",
+    "rect",
+    "circle",
+    "ellipse",
+    "line",
+    "polyline",
+    "polygon",
+    "text",
+    "tspan",
+    "title",
+    "desc",
+    "defs",
+    "lineargradient",
+    "radialgradient",
+    "stop",
+    "clippath",
+    "mask",
+    "pattern",
+    "symbol",
+    "style",
+    "metadata",
+    "filter",
+    "marker",
+    "font-face",
+];
+/// Prefixes of the metadata drawing programs write (Inkscape, Adobe, RDF).
+const METADATA_PREFIXES: [&str; 6] = ["rdf", "cc", "dc", "sodipodi", "inkscape", "i"];
+
+/// A cautious reading of the (lower-cased) text: drawing elements only, the first one `svg`;
+/// no comment, CDATA, doctype or entity (not even a character reference, which could spell
+/// `javascript:`); no event handler; no reference but to a fragment of the file itself.
 fn svg_is_unsafe(lower: &str) -> bool {
-    const REFUSED: [&str; 12] = [
-        "<script",
+    let squeezed: String = lower
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+        .collect();
+    if [
+        "<!--",
+        "<![cdata[",
+        "<!",
         "javascript:",
         "vbscript:",
         "data:",
-        "<!entity",
-        "<!doctype",
-        "<foreignobject",
-        "<iframe",
-        "<embed",
-        "<object",
-        "<use",
         "@import",
-    ];
-    if REFUSED.iter().any(|r| lower.contains(r)) {
+        "xhtml",
+    ]
+    .iter()
+    .any(|bad| squeezed.contains(bad))
+    {
         return true;
     }
-    // References to anything outside the file (`href="http…"`, `url(http…)`).
-    let outside = [
-        "href=\"http",
-        "href='http",
-        "href=\"//",
-        "href='//",
-        "url(http",
-        "url(//",
-    ];
-    if outside
-        .iter()
-        .any(|o| lower.replace(char::is_whitespace, "").contains(o))
-    {
+    // References: only to `#fragment`s of this file.
+    for marker in ["href=", "url("] {
+        if squeezed
+            .match_indices(marker)
+            .any(|(i, m)| !squeezed[i + m.len()..].starts_with('#'))
+        {
+            return true;
+        }
+    }
+    // Entities: only the five XML ones.
+    for (i, _) in lower.match_indices('&') {
+        let rest = &lower[i + 1..];
+        if !["amp;", "lt;", "gt;", "quot;", "apos;"]
+            .iter()
+            .any(|e| rest.starts_with(e))
+        {
+            return true;
+        }
+    }
+    // Elements: every tag's local name on the list, the first one `svg`.
+    let mut first = true;
+    for (i, _) in lower.match_indices('<') {
+        let rest = lower[i + 1..].trim_start_matches('/');
+        if rest.starts_with("?xml") && first {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'))
+            .collect();
+        let (prefix, local) = match name.rsplit_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, name.as_str()),
+        };
+        if first && (local != "svg" || prefix.is_some()) {
+            return true;
+        }
+        first = false;
+        let metadata = prefix.is_some_and(|p| METADATA_PREFIXES.contains(&p));
+        let drawing = prefix.is_none() || prefix == Some("svg");
+        let allowed = (drawing && (ELEMENTS.contains(&local) || local.starts_with("fe")))
+            || (metadata && local != "script");
+        if !allowed {
+            return true;
+        }
+    }
+    if first {
         return true;
     }
     // Event handlers: an attribute `on…=` anywhere.
@@ -169,12 +246,36 @@ mod tests {
             r##"<svg><use href="#a"/></svg>"##,
             r#"<svg style="background:url(//evil.example/x)"></svg>"#,
             r#"<svg><image href="data:image/png;base64,AAAA"/></svg>"#,
+            // Spelled with character references, quoted, prefixed, hidden in a comment.
+            r#"<svg><a href="&#106;avascript:alert(1)">x</a></svg>"#,
+            r#"<svg><rect style="fill:url('https://evil.example/x')"/></svg>"#,
+            r#"<svg><path fill="url(&quot;//evil.example/x&quot;)"/></svg>"#,
+            r#"<x:script xmlns:x="http://www.w3.org/2000/svg">alert(1)</x:script>"#,
+            r#"<svg xmlns:x="http://www.w3.org/2000/svg"><x:script>alert(1)</x:script></svg>"#,
+            r#"<!--<svg--><html xmlns="http://www.w3.org/1999/xhtml"><a href="https://evil.example">log in</a></html>"#,
+            r#"<html><svg></svg></html>"#,
+            r#"<svg><![CDATA[x]]></svg>"#,
+            r#"<svg><iframe/></svg>"#,
         ] {
-            assert_eq!(check(bad.as_bytes()), Err(LogoProblem::UnsafeSvg), "{bad}");
+            // Refused: as unsafe, or (with no `<svg` at all) as not an SVG.
+            assert!(
+                matches!(
+                    check(bad.as_bytes()),
+                    Err(LogoProblem::UnsafeSvg | LogoProblem::WrongType)
+                ),
+                "{bad}"
+            );
         }
         // A word that merely starts with "on" is not a handler.
         let fine = r#"<svg xmlns="http://www.w3.org/2000/svg"><text font-family="one">online</text></svg>"#;
         assert_eq!(check(fine.as_bytes()), Ok(LogoKind::Svg));
+        // What drawing programs write: a declaration, metadata, gradients used by fragment.
+        let inkscape = r##"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" viewBox="0 0 10 10">
+<metadata><rdf:RDF><cc:Work><dc:title>Logo &amp; co</dc:title></cc:Work></rdf:RDF></metadata>
+<defs><linearGradient id="g"><stop offset="0"/></linearGradient></defs>
+<inkscape:grid/><rect width="10" height="10" fill="url(#g)"/></svg>"##;
+        assert_eq!(check(inkscape.as_bytes()), Ok(LogoKind::Svg));
     }
 
     #[test]

@@ -72,10 +72,11 @@ pub fn load(conn: &mut DbConnection, settings: &Settings) -> Result<CityProfile,
     let s = stored(conn)?;
     let mut profile = CityProfile {
         names: s.names,
-        color: if s.color.is_empty() {
-            DEFAULT_COLOR.to_string()
-        } else {
+        // Checked again as it is read: only a colour that passes goes into a page's style.
+        color: if usable_color(&s.color) {
             s.color
+        } else {
+            DEFAULT_COLOR.to_string()
         },
         contact: s.contact,
         privacy: s.privacy,
@@ -168,14 +169,11 @@ pub fn policy(conn: &mut DbConnection, settings: &Settings) -> Result<Settings, 
     Ok(effective)
 }
 
-/// Checks and stores rules (setting name → text as the environment would give it; an empty
-/// text removes the rule, so the default applies again), and logs the change.
-pub fn save_rules(
-    conn: &mut DbConnection,
+/// Checks rules as the environment's parser reads them; returns those to keep (an empty one
+/// is dropped: the default applies again), or each refused one by name.
+pub fn check_rules(
     rules: &BTreeMap<String, String>,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), CityError> {
+) -> Result<BTreeMap<String, String>, FieldErrors> {
     let mut errors = FieldErrors::new();
     let mut kept = BTreeMap::new();
     for (key, value) in rules {
@@ -192,9 +190,22 @@ pub fn save_rules(
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(CityError::Invalid(errors));
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err(errors)
     }
+}
+
+/// Checks and stores rules (setting name → text as the environment would give it; an empty
+/// text removes the rule, so the default applies again), and logs the change.
+pub fn save_rules(
+    conn: &mut DbConnection,
+    rules: &BTreeMap<String, String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), CityError> {
+    let kept = check_rules(rules).map_err(CityError::Invalid)?;
     let value = serde_json::to_value(&kept).unwrap_or_default();
     db::write_transaction(conn, |c| {
         let before = stored_rules(c)?;

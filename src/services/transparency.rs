@@ -18,6 +18,8 @@ use crate::services::reports::{self, Report, ReportContext, ReportQueryError};
 
 /// The length of each period compared.
 pub const DAYS: i64 = 90;
+/// The fewest judged follow-up cases (closed, or overdue) for the share on time to be shown.
+pub const MIN_CASES: i64 = 5;
 
 /// One department's public figures; shares are 0–1, rounded to 3 decimals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,7 +34,8 @@ pub struct DepartmentFigures {
     /// `csat - csat_before`, when both are known.
     pub csat_change: Option<f64>,
     pub resolution_rate: Option<f64>,
-    /// Of the follow-up cases opened in the period, the share closed by their due day.
+    /// Of the follow-up cases opened in the period and closed or overdue by now, the share
+    /// closed by their due day (shown from `MIN_CASES` such cases).
     pub followups_within_sla: Option<f64>,
     pub followups: i64,
 }
@@ -111,6 +114,9 @@ pub fn summary(
                 .and_then(|b| b.csat.value)
                 .map(round3);
             let cases = g.cases.unwrap_or_default();
+            // Judged: closed, or past their due day while open; a case still within its time
+            // is neither on time nor late yet.
+            let judged = cases.opened - (cases.open - cases.overdue);
             Some(DepartmentFigures {
                 code: g.key.clone(),
                 names: names.get(&g.key).cloned().unwrap_or_default(),
@@ -119,8 +125,8 @@ pub fn summary(
                 csat_before,
                 csat_change: csat.zip(csat_before).map(|(a, b)| round3(a - b)),
                 resolution_rate: f.resolution_rate.value.map(round3),
-                followups_within_sla: (cases.opened > 0)
-                    .then(|| round3(cases.closed_within_sla as f64 / cases.opened as f64)),
+                followups_within_sla: (judged >= MIN_CASES)
+                    .then(|| round3(cases.closed_within_sla as f64 / judged as f64)),
                 followups: cases.opened,
             })
         })

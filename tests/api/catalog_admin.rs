@@ -192,8 +192,8 @@ fn a_catalog_file_is_previewed_then_applied_and_the_export_imports_back_unchange
     let r = submit(&mut v, &[("action", "preview"), ("csv", csv)]);
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("sanitation.bins"));
-    let en = |v: &mut Visitor| v.get("/admin/language/en?next=/admin/catalog");
-    let _ = en(&mut v);
+    let switched = v.get("/admin/language/en?next=/admin/catalog");
+    assert_eq!(switched.status, 303);
     let r = submit(&mut v, &[("action", "preview"), ("csv", csv)]);
     assert!(r.body.contains("New"), "{}", r.body);
     assert!(r.body.contains("Changes: SLA"), "{}", r.body);

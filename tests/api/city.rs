@@ -172,6 +172,16 @@ fn the_configuration_wins_over_what_an_admin_stores(kind: Kind) {
     let page = app.get(&app.new_survey_path("WIN-1", "he")).body;
     assert!(page.contains("Configured City") && !page.contains("עיריית חולון"));
     assert!(page.contains("#123456") && !page.contains("#7a1f3d"));
+    // The fields the configuration sets are read-only: whatever a post says, what was stored
+    // before stays (for the day the configuration no longer sets them).
+    let mut conn = app.conn();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM city_settings WHERE value LIKE '%7a1f3d%' OR value LIKE '%חולון%'"
+        ),
+        0
+    );
 }
 
 fn settings_refuse_bad_and_hostile_values_and_only_admins_change_them(kind: Kind) {
@@ -259,15 +269,22 @@ fn settings_refuse_bad_and_hostile_values_and_only_admins_change_them(kind: Kind
     assert_eq!(dana.sign_in("dana@city.example", PASSWORD, "").status, 303);
     assert_eq!(dana.get("/admin/settings").status, 403);
     let token = Visitor::csrf_of(&dana.get("/admin"));
-    assert_eq!(
-        dana.post(
+    for action in ["city", "rules", "logo_remove"] {
+        let r = dana.post(
             "/admin/settings",
-            &[("csrf", &token), ("color", "#000000")],
-            &[]
-        )
-        .status,
-        403
+            &[("csrf", &token), ("action", action), ("color", "#000000")],
+            &[],
+        );
+        assert_eq!(r.status, 403, "{action}");
+    }
+    let r = dana.post_multipart(
+        "/admin/settings/logo",
+        &[
+            ("csrf", None, token.as_bytes()),
+            ("logo", Some("l.svg"), b"<svg></svg>"),
+        ],
     );
+    assert_eq!(r.status, 403);
     assert_eq!(
         count(
             &mut conn,
@@ -482,12 +499,18 @@ fn a_logo_is_checked_kept_and_shown_on_the_survey_page(kind: Kind) {
         0
     );
     assert_eq!(resp(ureq::get(&app.url("/logo")).call()).status, 404);
-    // Without the token: refused before anything is read into the database.
+    // Without the token: refused, nothing kept.
     let r = v.post_multipart(
         "/admin/settings/logo",
         &[("logo", Some("logo.svg"), b"<svg></svg>")],
     );
     assert_eq!(r.status, 403);
+    // A bypass of the SVG check, spelled with a character reference: refused.
+    let r = upload(
+        &mut v,
+        br#"<svg xmlns="http://www.w3.org/2000/svg"><a href="&#106;avascript:alert(1)"><rect/></a></svg>"#,
+    );
+    assert_eq!(r.status, 422);
 
     // A good SVG: kept, served from here with a policy that runs nothing, on the next page.
     let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#7a1f3d"/></svg>"##;
@@ -510,6 +533,7 @@ fn a_logo_is_checked_kept_and_shown_on_the_survey_page(kind: Kind) {
         .unwrap_or("")
         .contains("sandbox"));
     assert_eq!(served.body.as_bytes(), svg);
+    assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(
         count(
             &mut conn,

@@ -47,13 +47,19 @@ fn switching_language_keeps_the_answers_and_stores_nothing(kind: Kind) {
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.header("location"), Some("/thanks/ar"));
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 1);
-    // A link can ask for a language too; an unknown one is refused, not guessed.
-    assert!(app.get(&format!("{path}?lang=en")).status == 410);
+    // Once answered, a switch is refused like any other post to the link.
+    assert_eq!(app.post_form(&path, &[("_switch", "en")]).status, 409);
+    // A link can ask for a language too (an unknown one is ignored: the invitation's stays).
     let other = app.new_survey_path("LANG-2", "he");
     assert!(app
         .get(&format!("{other}?lang=en"))
         .body
         .contains(r#"<html lang="en" dir="ltr">"#));
+    assert!(app
+        .get(&format!("{other}?lang=xx"))
+        .body
+        .contains(r#"<html lang="he" dir="rtl">"#));
+    // A switch to a language mashov does not speak is refused, not guessed.
     let r = app.post_form(&other, &[("_switch", "xx")]);
     assert_eq!(r.status, 400);
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 1);

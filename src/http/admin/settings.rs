@@ -199,12 +199,23 @@ async fn save_rules(
     req: &HttpRequest,
     posted: Posted,
 ) -> Result<HttpResponse, AdminError> {
+    let stored = state.db.read(city::stored_rules).await?;
     let mut rules = BTreeMap::new();
     for key in crate::config::ADJUSTABLE {
-        // A rule the configuration sets is not on the form (its field is read-only).
-        if let Some(value) = field(&posted.form, key)? {
+        // A rule the configuration sets is read-only on the form (browsers do not send it, and
+        // a post that does is not believed): what is stored stays for when it is unset.
+        if state.settings.configured.contains_key(key) {
+            if let Some(kept) = stored.get(key) {
+                rules.insert(key.to_string(), kept.clone());
+            }
+        } else if let Some(value) = field(&posted.form, key)? {
             rules.insert(key.to_string(), value.trim().to_string());
         }
+    }
+    // Checked before the writer: a value that does not read never reaches a write batch.
+    if let Err(errors) = city::check_rules(&rules) {
+        let profile = state.db.read(city::stored).await?;
+        return render(state, req, &posted.signed, &profile, &rules, &errors);
     }
     let actor = Actor::user(&posted.signed.account);
     let now = state.clock.now();
@@ -247,12 +258,23 @@ async fn save_city(
             privacy.insert(l, notice.replace("\r\n", "\n"));
         }
     }
-    let new = Stored {
+    let mut new = Stored {
         names,
         color: posted.one("color")?.trim().to_ascii_lowercase(),
         contact: posted.one("contact")?.trim().to_string(),
         privacy,
     };
+    // What the configuration sets is read-only on the form (browsers do not send disabled
+    // fields): the stored names and colour stay as they are.
+    if state.settings.city_name.is_some() || state.settings.brand_color_configured {
+        let stored = state.db.read(city::stored).await?;
+        if state.settings.city_name.is_some() {
+            new.names = stored.names;
+        }
+        if state.settings.brand_color_configured {
+            new.color = stored.color;
+        }
+    }
     let actor = Actor::user(&posted.signed.account);
     let now = state.clock.now();
     let saving = new.clone();
@@ -361,11 +383,17 @@ async fn read_upload(
     use futures_util::StreamExt;
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let (mut csrf, mut file) = (None, Upload::Missing);
-    // What is read past the limits is drained to answer with a page, up to this much; a
-    // bigger body is cut off.
+    // All that is read, counted: past a field's limit it is drained (to answer with a page)
+    // up to 2 MiB in all; a bigger body is cut off.
     let mut drained = 0usize;
+    let mut fields = 0;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|_| AdminError::BadRequest)?;
+        // The form has two fields; a few more are forgiven, not an endless stream of them.
+        fields += 1;
+        if fields > 4 {
+            return Err(AdminError::BadRequest);
+        }
         let name = field.name().unwrap_or_default().to_string();
         let limit = match name.as_str() {
             "csrf" => 256,
@@ -376,12 +404,12 @@ async fn read_upload(
         let mut over = false;
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|_| AdminError::BadRequest)?;
+            drained += chunk.len();
+            if drained > 2 * 1024 * 1024 {
+                return Ok((csrf, Upload::TooLarge));
+            }
             if bytes.len() + chunk.len() > limit {
                 over = true;
-                drained += chunk.len();
-                if drained > 2 * 1024 * 1024 {
-                    return Ok((csrf, Upload::TooLarge));
-                }
                 continue;
             }
             bytes.extend_from_slice(&chunk);

@@ -53,9 +53,10 @@ pub async fn admin_post_up_to(
 ) -> Result<Posted, AdminError> {
     check_origin(state, req)?;
     let signed = signed_in(state, req).await?;
+    // Before the body is read: nobody else makes the server buffer a large form.
+    admin_only(&signed)?;
     let form = super::form::read_form_up_to(payload, limit).await?;
     check_token(&signed.csrf, field(&form, "csrf")?)?;
-    admin_only(&signed)?;
     Ok(Posted { signed, form })
 }
 

@@ -111,7 +111,10 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
                     survey_page_with_errors(&state, &open, &values, &Vec::new()),
                 );
             }
-            Err(SurveyError::NotFound) => {}
+            // Campaign pages have no switch: a switch posted to one is not an answer.
+            Err(SurveyError::NotFound) => {
+                return error_status(&state, StatusCode::BAD_REQUEST, "error.body")
+            }
             Err(e) => return error_page(&state, e, true),
         }
     }

@@ -22,7 +22,8 @@ use crate::templates::{PageMeta, TemplateError, Templates};
 pub const FRESH_FOR: Duration = Duration::minutes(5);
 
 struct Rendered {
-    made: DateTime<Utc>,
+    /// Served until then; computed again after.
+    fresh_until: DateTime<Utc>,
     json: Bytes,
     pages: HashMap<Language, Bytes>,
 }
@@ -31,14 +32,28 @@ struct Rendered {
 #[derive(Default)]
 pub struct TransparencyCache {
     current: RwLock<Option<Arc<Rendered>>>,
+    /// After a failed computation with nothing to fall back on: no new try before then.
+    failed_until: RwLock<Option<DateTime<Utc>>>,
     /// One computation at a time: the others wait for it instead of repeating it.
     refreshing: tokio::sync::Mutex<()>,
 }
 
+/// How long a failed computation is not tried again (the last good figures are served).
+const AFTER_FAILURE: Duration = Duration::minutes(1);
+
 impl TransparencyCache {
+    fn last(&self) -> Option<Arc<Rendered>> {
+        self.current.read().ok()?.clone()
+    }
+
     fn fresh(&self, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
-        let current = self.current.read().ok()?.clone()?;
-        (now - current.made < FRESH_FOR && current.made <= now).then_some(current)
+        self.last().filter(|r| now < r.fresh_until)
+    }
+
+    fn keep(&self, r: Arc<Rendered>) {
+        if let Ok(mut current) = self.current.write() {
+            *current = Some(r);
+        }
     }
 }
 
@@ -46,47 +61,78 @@ async fn rendered(
     state: &web::Data<AppState>,
     cache: &TransparencyCache,
 ) -> Result<Arc<Rendered>, HttpResponse> {
+    if let Some(r) = cache.fresh(state.clock.now()) {
+        return Ok(r);
+    }
+    let _one = cache.refreshing.lock().await;
+    // Read again: whoever held the lock may have just computed them.
     let now = state.clock.now();
     if let Some(r) = cache.fresh(now) {
         return Ok(r);
     }
-    let _one = cache.refreshing.lock().await;
-    if let Some(r) = cache.fresh(now) {
-        return Ok(r);
-    }
-    let unavailable = |e: &dyn std::fmt::Display| {
-        tracing::error!(error = %e, "transparency figures failed");
+    let unavailable = || {
         HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "60"))
             .finish()
     };
+    let failed_until = cache.failed_until.read().ok().and_then(|f| *f);
+    if failed_until.is_some_and(|until| now < until) {
+        return Err(unavailable());
+    }
+    match compute(state, now).await {
+        Ok(fresh) => {
+            let fresh = Arc::new(fresh);
+            cache.keep(fresh.clone());
+            Ok(fresh)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "transparency figures failed");
+            // The last good figures, served a minute longer; without any, a minute's rest.
+            match cache.last() {
+                Some(last) => {
+                    let kept = Arc::new(Rendered {
+                        fresh_until: now + AFTER_FAILURE,
+                        json: last.json.clone(),
+                        pages: last.pages.clone(),
+                    });
+                    cache.keep(kept.clone());
+                    Ok(kept)
+                }
+                None => {
+                    if let Ok(mut f) = cache.failed_until.write() {
+                        *f = Some(now + AFTER_FAILURE);
+                    }
+                    Err(unavailable())
+                }
+            }
+        }
+    }
+}
+
+async fn compute(state: &web::Data<AppState>, now: DateTime<Utc>) -> Result<Rendered, String> {
     let inbox = state.key.inbox_key();
     state
         .db
         .write(move |conn| reports::refresh(conn, &inbox, now))
         .await
-        .map_err(|e| unavailable(&e))?;
+        .map_err(|e| e.to_string())?;
     let min = state.policy().transparency_min_answers;
     let summary = state
         .db
         .scan(move |conn| transparency::summary(conn, now, min))
         .await
-        .map_err(|e| unavailable(&e))?;
-    let json = serde_json::to_vec(&summary).map_err(|e| unavailable(&e))?;
+        .map_err(|e| e.to_string())?;
+    let json = serde_json::to_vec(&summary).map_err(|e| e.to_string())?;
     let mut pages = HashMap::new();
     for lang in Language::ALL {
-        let page = render(&state.templates, lang, &summary).map_err(|e| unavailable(&e))?;
+        let page = render(&state.templates, lang, &summary).map_err(|e| e.to_string())?;
         pages.insert(lang, Bytes::from(page));
     }
-    let fresh = Arc::new(Rendered {
-        made: now,
+    Ok(Rendered {
+        fresh_until: now + FRESH_FOR,
         json: Bytes::from(json),
         pages,
-    });
-    if let Ok(mut current) = cache.current.write() {
-        *current = Some(fresh.clone());
-    }
-    Ok(fresh)
+    })
 }
 
 /// Public, and the same for everyone: shared caches may keep it as long as mashov does.
