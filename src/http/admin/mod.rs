@@ -13,6 +13,7 @@ pub mod followups;
 mod form;
 mod keys;
 pub mod login;
+mod logo;
 mod page;
 mod recipients;
 mod settings;
@@ -65,7 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/catalog.csv", web::get().to(catalog::export))
             .route("/settings", web::get().to(settings::show))
             .route("/settings", web::post().to(settings::save))
-            .route("/settings/logo", web::post().to(settings::upload_logo))
+            .route("/settings/logo", web::post().to(logo::upload))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))
