@@ -123,6 +123,16 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                     format!("--week {week:?} is not a date such as 2026-11-22"),
                 )
             })?;
+            // Only a week that has ended has a digest: its Saturday is before today.
+            let last_whole = digest::last_whole_week(now);
+            if week_start(day) > last_whole {
+                return Err(fail(
+                    2,
+                    format!(
+                        "--week {week}: that week has not ended yet; the last whole week began on {last_whole}"
+                    ),
+                ));
+            }
             let r = db::digest::find_by_email(&mut conn, &recipient.trim().to_lowercase())
                 .map_err(|e| fail(1, e))?
                 .ok_or_else(|| fail(1, format!("{recipient} is not a digest recipient")))?;

@@ -401,6 +401,22 @@ fn digest_recipients_are_checked_and_a_preview_is_written_to_disk(kind: Kind) {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
+    // This week (it has not ended) and a week in the future have no digest yet.
+    let today = mashov::domain::period::local_day(chrono::Utc::now()).to_string();
+    for week in [today.as_str(), "2099-01-07"] {
+        let o = run(&[
+            "digest",
+            "preview",
+            "--recipient",
+            "head@city.example",
+            "--week",
+            week,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{week}: {}", text(&o));
+        assert!(text(&o).contains("has not ended"), "{}", text(&o));
+    }
 
     assert!(
         run(&["digest", "recipients", "remove", "HEAD@city.example"])
