@@ -73,6 +73,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/catalog.hbs"),
     ),
     (
+        "admin/surveys",
+        include_str!("../templates/admin/surveys.hbs"),
+    ),
+    (
+        "admin/survey_edit",
+        include_str!("../templates/admin/survey_edit.hbs"),
+    ),
+    (
         "admin/settings",
         include_str!("../templates/admin/settings.hbs"),
     ),

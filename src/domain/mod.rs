@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod sealed;
 pub mod secret;
 pub mod survey;
+pub mod survey_edit;
 pub mod token;
 
 /// Field name → why it was refused; a `BTreeMap` so that errors come out in a stable order.

@@ -31,6 +31,21 @@ pub enum QuestionType {
 }
 
 impl QuestionType {
+    /// The name used in survey definitions (`rating`, `yes_no`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionType::Rating => "rating",
+            QuestionType::Nps => "nps",
+            QuestionType::Effort => "effort",
+            QuestionType::YesNo => "yes_no",
+            QuestionType::SingleChoice => "single_choice",
+            QuestionType::MultiChoice => "multi_choice",
+            QuestionType::Text => "text",
+        }
+    }
+}
+
+impl QuestionType {
     /// The numeric range of a scale question.
     pub fn scale(self) -> Option<RangeInclusive<i32>> {
         match self {

@@ -54,10 +54,11 @@ pub enum Action {
     ServiceReactivated,
     RulesChanged,
     LogoChanged,
+    SurveySaved,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -73,6 +74,7 @@ impl Action {
         Action::ServiceReactivated,
         Action::RulesChanged,
         Action::LogoChanged,
+        Action::SurveySaved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +94,7 @@ impl Action {
             Action::ServiceReactivated => "catalog.reactivate",
             Action::RulesChanged => "settings.rules",
             Action::LogoChanged => "settings.logo",
+            Action::SurveySaved => "survey.save",
         }
     }
 

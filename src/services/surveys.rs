@@ -22,8 +22,9 @@ pub fn survey_key(audience: Audience) -> &'static str {
     }
 }
 
-/// Stores each built-in questionnaire whose latest stored version differs from the shipped one,
-/// as a new version; stored versions are never edited.
+/// Stores each built-in questionnaire that no stored version matches, as a new version; stored
+/// versions are never edited. (A version an admin saved stays the latest until mashov ships a
+/// questionnaire it has not stored before.)
 pub fn ensure_defaults(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<(), DbError> {
     for text in [RESIDENT_DEFAULT, EMPLOYEE_DEFAULT] {
         ensure_default(conn, text, now)?;
@@ -34,11 +35,12 @@ pub fn ensure_defaults(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<()
 fn ensure_default(conn: &mut DbConnection, text: &str, now: DateTime<Utc>) -> Result<(), DbError> {
     let def = SurveyDefinition::from_json(text).map_err(DbError::Migration)?;
     db::write_transaction(conn, |conn| {
-        let latest = db::surveys::latest(conn, &def.key)?;
+        let versions = db::surveys::versions(conn, &def.key)?;
         let json = def.to_json();
-        if latest.as_ref().is_some_and(|row| row.definition == json) {
+        if versions.iter().any(|row| row.definition == json) {
             return Ok(());
         }
+        let latest = versions.into_iter().next();
         db::surveys::insert(
             conn,
             &SurveyRow {
@@ -85,4 +87,71 @@ pub fn latest(
         Some(row) => Ok(Some(cache.get(conn, &row.id)?)),
         None => Ok(None),
     }
+}
+
+/// An editable questionnaire: its key, audience, latest version and how many versions exist.
+pub struct Editable {
+    pub key: &'static str,
+    pub audience: Audience,
+    pub version: i32,
+    pub versions: usize,
+    pub definition: Arc<SurveyDefinition>,
+}
+
+/// The questionnaires an admin may edit (the residents' and the employees'), latest versions.
+pub fn editable(conn: &mut DbConnection, cache: &SurveyCache) -> Result<Vec<Editable>, DbError> {
+    let mut out = Vec::new();
+    for audience in [Audience::Resident, Audience::Employee] {
+        let key = survey_key(audience);
+        let versions = db::surveys::versions(conn, key)?;
+        if let Some(row) = versions.first() {
+            out.push(Editable {
+                key,
+                audience,
+                version: row.version,
+                versions: versions.len(),
+                definition: cache.get(conn, &row.id)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Stores an edited questionnaire as a new version (unless it is the same as the latest), in
+/// one transaction with its entry in the change log; returns the latest version's number.
+/// Earlier versions, and the invitations that carry them, never change.
+pub fn save_version(
+    conn: &mut DbConnection,
+    def: &SurveyDefinition,
+    actor: &super::audit::Actor,
+    now: DateTime<Utc>,
+) -> Result<i32, DbError> {
+    use super::audit::{self, Action, Change};
+    db::write_transaction(conn, |conn| {
+        let latest = db::surveys::latest(conn, &def.key)?;
+        let json = def.to_json();
+        if let Some(row) = latest.as_ref().filter(|row| row.definition == json) {
+            return Ok(row.version);
+        }
+        let version = latest.as_ref().map_or(1, |row| row.version + 1);
+        db::surveys::insert(
+            conn,
+            &SurveyRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                survey_key: def.key.clone(),
+                version,
+                audience: def.audience.clone(),
+                definition: json,
+                created_at: now.naive_utc(),
+            },
+        )?;
+        let change = Change {
+            action: Action::SurveySaved,
+            target: &def.key,
+            before: latest.map(|row| serde_json::json!({ "version": row.version })),
+            after: Some(serde_json::json!({ "version": version })),
+        };
+        audit::record(conn, actor, change, now)?;
+        Ok(version)
+    })
 }

@@ -261,6 +261,19 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
         ) == true
     });
     check_page(&b, "catalog-preview-he");
+    b.open(&app.url("/admin/surveys"));
+    check_page(&b, "surveys-he");
+    b.open(&app.url("/admin/surveys/resident.post_interaction"));
+    check_page(&b, "survey-editor-he");
+    b.type_into("#f-text_overall_ar", " ");
+    b.click("button[value=preview_ar]");
+    b.wait_for("the preview", |b| {
+        b.execute(
+            "return document.documentElement.lang === 'ar' && !!document.querySelector('[role=note]')",
+            serde_json::json!([]),
+        ) == true
+    });
+    check_page(&b, "survey-preview-ar");
     b.open(&app.url("/admin/users"));
     check_page(&b, "users-he");
     b.open(&app.url("/admin/audit"));
@@ -283,6 +296,10 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
         ("/accessibility?lang=ar", "accessibility-ar"),
         ("/accessibility?lang=en", "accessibility-en"),
         ("/admin/settings", "settings-en"),
+        (
+            "/admin/surveys/employee.internal_service",
+            "survey-editor-en",
+        ),
         ("/admin/catalog?edit=sanitation.bulky-waste", "catalog-en"),
         ("/transparency", "transparency-he"),
         ("/transparency?lang=ar", "transparency-ar"),

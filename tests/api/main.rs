@@ -27,5 +27,6 @@ mod schema;
 mod smtp;
 mod survey;
 mod survey_language;
+mod surveys_admin;
 mod transparency;
 mod writer;

@@ -18,6 +18,7 @@ mod page;
 mod recipients;
 mod settings;
 mod setup;
+mod surveys;
 mod users;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -64,6 +65,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/catalog", web::get().to(catalog::show))
             .route("/catalog", web::post().to(catalog::act))
             .route("/catalog.csv", web::get().to(catalog::export))
+            .route("/surveys", web::get().to(surveys::list))
+            .route("/surveys/{key}", web::get().to(surveys::edit))
+            .route("/surveys/{key}", web::post().to(surveys::save))
             .route("/settings", web::get().to(settings::show))
             .route("/settings", web::post().to(settings::save))
             .route("/settings/logo", web::post().to(logo::upload))

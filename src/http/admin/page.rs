@@ -86,6 +86,7 @@ impl<'a> Chrome<'a> {
                     .then_some([
                         ("/admin/settings", "nav.settings"),
                         ("/admin/catalog", "nav.catalog"),
+                        ("/admin/surveys", "nav.surveys"),
                         ("/admin/users", "nav.users"),
                         ("/admin/keys", "nav.keys"),
                         ("/admin/digest", "nav.digest"),

@@ -11,7 +11,7 @@ use chrono::Datelike;
 use serde::Serialize;
 
 use crate::domain::language::Language;
-use crate::domain::survey::{AnswerProblems, Question, QuestionType};
+use crate::domain::survey::{AnswerProblems, Question, QuestionType, SurveyDefinition};
 use crate::services::campaign_survey::{CampaignSurvey, Unit};
 use crate::services::responses::OpenSurvey;
 use crate::state::AppState;
@@ -246,22 +246,21 @@ fn question_view(
 
 fn render_form(
     state: &AppState,
-    open: &OpenSurvey,
+    lang: Language,
+    survey: &SurveyDefinition,
     intro_html: String,
     values: &[(String, String)],
     problems: &AnswerProblems,
 ) -> Result<String, TemplateError> {
     let t = &state.templates;
-    let lang = open.language;
-    let questions: Vec<QuestionView> = open
-        .survey
+    let questions: Vec<QuestionView> = survey
         .questions
         .iter()
         .enumerate()
         .map(|(i, q)| question_view(t, lang, i + 1, q, values, problems))
         .collect();
     let errors = error_links(&questions);
-    let privacy_key = if open.survey.audience == "employee" {
+    let privacy_key = if survey.audience == "employee" {
         "survey.privacy_employee"
     } else {
         "survey.privacy"
@@ -491,7 +490,7 @@ pub fn survey_page(
                 SLOT_DATE_ISO.to_string(),
             );
             let intro = render_intro(state, open.language, slots)?;
-            let html = render_form(state, open, intro, &[], &Vec::new())?;
+            let html = render_form(state, open.language, &open.survey, intro, &[], &Vec::new())?;
             let parts = Arc::new(cut(&html));
             if let Ok(mut m) = pages.forms.write() {
                 m.insert(key, parts.clone());
@@ -521,7 +520,27 @@ pub fn survey_page_with_errors(
     problems: &AnswerProblems,
 ) -> Result<String, TemplateError> {
     let intro = render_intro(state, open.language, intro_values(open))?;
-    render_form(state, open, intro, values, problems)
+    render_form(state, open.language, &open.survey, intro, values, problems)
+}
+
+/// A survey definition as residents would see it in `lang`, for the editor's preview: a sample
+/// service and today's date in the introduction, the questions as they would be asked.
+pub fn preview_page(
+    state: &AppState,
+    survey: &SurveyDefinition,
+    lang: Language,
+    today: chrono::NaiveDate,
+) -> Result<String, TemplateError> {
+    let intro = render_intro(
+        state,
+        lang,
+        (
+            state.templates.text(lang, "admin.surveys.sample_service"),
+            today.format("%d.%m.%Y").to_string(),
+            today.to_string(),
+        ),
+    )?;
+    render_form(state, lang, survey, intro, &[], &Vec::new())
 }
 
 /// A short page with a title and a paragraph, both from the locale files.
