@@ -17,6 +17,7 @@ use crate::db::{self, DbConnection, DbError};
 use crate::domain::anonymity::{frozen, large_enough, TICKETS};
 use crate::domain::followup::Cases;
 use crate::domain::interaction::Audience;
+use crate::domain::language::Language;
 use crate::domain::metrics::{Figures, Tally};
 use crate::domain::period::{day_key, local_day, month_end, month_start, parse_day, week_start};
 use crate::domain::report::{By, ReportParams};
@@ -68,14 +69,21 @@ struct Catalog {
     departments: BTreeMap<String, String>,
 }
 
-fn catalog(conn: &mut DbConnection) -> Result<Catalog, DbError> {
+/// The catalog with its names in `lang` (the Hebrew name where it has none in that language).
+fn catalog(conn: &mut DbConnection, lang: Language) -> Result<Catalog, DbError> {
     let services = db::catalog::all_services(conn)?
         .into_iter()
-        .map(|s| (s.code, (s.department_code, s.name, s.audience)))
+        .map(|s| {
+            let name = super::catalog::localized(&s.names_i18n, lang, &s.name);
+            (s.code, (s.department_code, name, s.audience))
+        })
         .collect();
     let departments = db::catalog::all_departments(conn)?
         .into_iter()
-        .map(|d| (d.code, d.name))
+        .map(|d| {
+            let name = super::catalog::localized(&d.names_i18n, lang, &d.name);
+            (d.code, name)
+        })
         .collect();
     Ok(Catalog {
         services,
@@ -90,7 +98,7 @@ pub fn report(
     params: &ReportParams,
     by: Option<By>,
 ) -> Result<Report, ReportQueryError> {
-    let catalog = catalog(conn)?;
+    let catalog = catalog(conn, params.lang)?;
     let mut errors = FieldErrors::new();
     if let Some(d) = &params.department {
         if !catalog.departments.contains_key(d) {
@@ -187,7 +195,7 @@ pub fn services_for(
     conn: &mut DbConnection,
     params: &ReportParams,
 ) -> Result<Vec<String>, DbError> {
-    Ok(services_in_scope(&catalog(conn)?, params))
+    Ok(services_in_scope(&catalog(conn, params.lang)?, params))
 }
 
 /// The services a report covers: the filter's (service, department, scope), and for employees
@@ -421,7 +429,7 @@ pub fn comments(
 ) -> Result<Vec<Comment>, ReportQueryError> {
     // The same checks and the same released cells as the figures.
     let report = report(conn, ctx, params, None)?;
-    let services = services_in_scope(&catalog(conn)?, params);
+    let services = services_in_scope(&catalog(conn, params.lang)?, params);
     let mut filter = base_filter(params, report.from, report.to);
     let filtered =
         params.service.is_some() || params.department.is_some() || !params.scope.is_empty();

@@ -133,6 +133,17 @@ fn figures_match_their_definitions_on_a_known_data_set(kind: Kind) {
     let eng = &rows[0];
     assert_eq!(eng["key"], "engineering.hazard");
     assert_eq!(eng["label"], "מפגע בטיחותי");
+    // Asked in English, labels are the catalog's English names (Hebrew where it has none).
+    let english = get(
+        &app,
+        "breakdown?from=2026-11-01&to=2026-11-30&by=service&lang=en",
+    );
+    assert_eq!(english["rows"][0]["label"], "Safety hazard");
+    let arabic = get(
+        &app,
+        "breakdown?from=2026-11-01&to=2026-11-30&by=service&lang=ar",
+    );
+    assert_eq!(arabic["rows"][0]["label"], "מפגע בטיחותי");
     assert_eq!(
         (eng["invitations"].clone(), eng["responses"].clone()),
         (json!(1), json!(1))
