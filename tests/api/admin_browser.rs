@@ -139,12 +139,10 @@ fn a_manager_works_the_app_in_a_browser_and_every_page_passes_axe(kind: Kind) {
     });
     b.type_into("#note", "דיברתי עם התושבת, הפח הוחלף");
     b.click("button[value=close]");
-    b.wait_for("the case closed", |b| {
-        b.execute(
-            "return !document.querySelector('#note') && document.body.innerText.includes('הפח הוחלף')",
-            serde_json::json!([]),
-        ) == true
-    });
+    b.wait_until_true(
+        "the case closed",
+        "return !document.querySelector('#note') && document.body.innerText.includes('הפח הוחלף')",
+    );
     assert_eq!(b.url(), case);
 
     // The same pages in English, chosen with the switch on the page.
@@ -196,12 +194,7 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     check_page(&b, "keys-he");
     b.type_into("#key-name", "מוקד 106");
     b.click("button.button[type=submit]:not(.small-button)");
-    b.wait_for("the new key", |b| {
-        b.execute(
-            "return !!document.querySelector('.secret')",
-            serde_json::json!([]),
-        ) == true
-    });
+    b.wait_until_true("the new key", "return !!document.querySelector('.secret')");
     check_page(&b, "key-created-he");
 
     b.open(&app.url("/admin/digest"));
@@ -240,12 +233,7 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     });
     let survey = app.new_survey_path("BROWSER-LOGO", "he");
     b.open(&app.url(&survey));
-    b.wait_for("the logo shown", |b| {
-        b.execute(
-            "const i = document.querySelector('img.logo'); return !!i && i.complete && i.naturalWidth > 0;",
-            serde_json::json!([]),
-        ) == true
-    });
+    b.wait_until_true("the logo shown", "const i = document.querySelector('img.logo'); return !!i && i.complete && i.naturalWidth > 0;");
     check_page(&b, "survey-with-logo-he");
     b.open(&app.url("/admin/catalog"));
     check_page(&b, "catalog-he");
@@ -254,12 +242,10 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
         "department_code,department_name,service_code,service_name,sla_days\nsanitation,אגף תברואה,sanitation.bins,החלפת פחים,4\n",
     );
     b.click("#import-title + form button[type=submit]");
-    b.wait_for("the preview", |b| {
-        b.execute(
-            "return !!document.querySelector('#preview-title')",
-            serde_json::json!([]),
-        ) == true
-    });
+    b.wait_until_true(
+        "the preview",
+        "return !!document.querySelector('#preview-title')",
+    );
     check_page(&b, "catalog-preview-he");
     b.open(&app.url("/admin/surveys"));
     check_page(&b, "surveys-he");
@@ -267,12 +253,10 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     check_page(&b, "survey-editor-he");
     b.type_into("#f-text_overall_ar", " ");
     b.click("button[value=preview_ar]");
-    b.wait_for("the preview", |b| {
-        b.execute(
-            "return document.documentElement.lang === 'ar' && !!document.querySelector('[role=note]')",
-            serde_json::json!([]),
-        ) == true
-    });
+    b.wait_until_true(
+        "the preview",
+        "return document.documentElement.lang === 'ar' && !!document.querySelector('[role=note]')",
+    );
     check_page(&b, "survey-preview-ar");
     b.open(&app.url("/admin/users"));
     check_page(&b, "users-he");

@@ -163,6 +163,11 @@ impl Browser {
         }
     }
 
+    /// Waits until a script (returning a boolean) says the page is as expected.
+    pub fn wait_until_true(&self, what: &str, script: &str) {
+        self.wait_for(what, |b| b.execute(script, serde_json::json!([])) == true);
+    }
+
     pub fn title(&self) -> String {
         self.session("GET", "/title", None)
             .as_str()
