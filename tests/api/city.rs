@@ -312,6 +312,9 @@ fn the_public_pages_say_who_the_city_is_and_how_to_reach_it(kind: Kind) {
         home.body.contains("/transparency?lang=he") && home.body.contains("/accessibility?lang=he")
     );
     assert!(get("/privacy").body.contains("לשיפור השירות"));
+    // The public figures' page, computed and kept for a few minutes, is rendered again when
+    // the city's name changes.
+    assert!(get("/transparency").body.contains("עיריית דוגמה"));
 
     let mut v = admin(&app);
     let r = save(
@@ -324,6 +327,8 @@ fn the_public_pages_say_who_the_city_is_and_how_to_reach_it(kind: Kind) {
         ],
     );
     assert_eq!(r.status, 303, "{}", r.body);
+    let figures = get("/transparency").body;
+    assert!(figures.contains("עיריית חולון") && !figures.contains("עיריית דוגמה"));
     let privacy = get("/privacy?lang=ar");
     assert_eq!(privacy.status, 200);
     assert!(privacy.body.contains(r#"<html lang="ar" dir="rtl">"#));
@@ -534,6 +539,11 @@ fn a_logo_is_checked_kept_and_shown_on_the_survey_page(kind: Kind) {
         .contains("sandbox"));
     assert_eq!(served.body.as_bytes(), svg);
     assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+    // A browser that has this version gets 304 and no body.
+    let etag = served.header("etag").expect("etag").to_string();
+    let again = resp(ureq::get(&app.url(src)).set("If-None-Match", &etag).call());
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
     assert_eq!(
         count(
             &mut conn,

@@ -7,16 +7,28 @@ use actix_web::{web, HttpResponse};
 use crate::domain::logo::LogoKind;
 use crate::state::AppState;
 
-pub async fn logo(state: web::Data<AppState>) -> HttpResponse {
+pub async fn logo(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
     let city = state.templates.city();
     let Some(logo) = &city.logo else {
         return HttpResponse::NotFound().finish();
     };
+    let etag = format!("\"{}\"", logo.version);
+    // A browser that has this version already gets nothing more.
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
+    }
     let mut r = HttpResponse::Ok();
     r.content_type(logo.kind.content_type())
         // Pages link `/logo?v=VERSION`: a new logo is a new address.
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .insert_header((header::ETAG, format!("\"{}\"", logo.version)));
+        .insert_header((header::ETAG, etag));
     if logo.kind == LogoKind::Svg {
         r.insert_header((
             header::CONTENT_SECURITY_POLICY,

@@ -24,6 +24,8 @@ pub const FRESH_FOR: Duration = Duration::minutes(5);
 struct Rendered {
     /// Served until then; computed again after.
     fresh_until: DateTime<Utc>,
+    /// The city profile the pages were rendered with: a new name or colour renders them again.
+    city_version: u64,
     json: Bytes,
     pages: HashMap<Language, Bytes>,
 }
@@ -46,8 +48,9 @@ impl TransparencyCache {
         self.current.read().ok()?.clone()
     }
 
-    fn fresh(&self, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
-        self.last().filter(|r| now < r.fresh_until)
+    fn fresh(&self, now: DateTime<Utc>, city_version: u64) -> Option<Arc<Rendered>> {
+        self.last()
+            .filter(|r| now < r.fresh_until && r.city_version == city_version)
     }
 
     fn keep(&self, r: Arc<Rendered>) {
@@ -61,13 +64,13 @@ async fn rendered(
     state: &web::Data<AppState>,
     cache: &TransparencyCache,
 ) -> Result<Arc<Rendered>, HttpResponse> {
-    if let Some(r) = cache.fresh(state.clock.now()) {
+    if let Some(r) = cache.fresh(state.clock.now(), state.templates.city_version()) {
         return Ok(r);
     }
     let _one = cache.refreshing.lock().await;
     // Read again: whoever held the lock may have just computed them.
     let now = state.clock.now();
-    if let Some(r) = cache.fresh(now) {
+    if let Some(r) = cache.fresh(now, state.templates.city_version()) {
         return Ok(r);
     }
     let unavailable = || {
@@ -92,6 +95,7 @@ async fn rendered(
                 Some(last) => {
                     let kept = Arc::new(Rendered {
                         fresh_until: now + AFTER_FAILURE,
+                        city_version: state.templates.city_version(),
                         json: last.json.clone(),
                         pages: last.pages.clone(),
                     });
@@ -130,6 +134,7 @@ async fn compute(state: &web::Data<AppState>, now: DateTime<Utc>) -> Result<Rend
     }
     Ok(Rendered {
         fresh_until: now + FRESH_FOR,
+        city_version: state.templates.city_version(),
         json: Bytes::from(json),
         pages,
     })
