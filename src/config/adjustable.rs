@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{ConfigError, Settings};
 
-pub const ADJUSTABLE: [&str; 10] = [
+pub const ADJUSTABLE: [&str; 11] = [
     "MASHOV_LINK_TTL",
     "MASHOV_SEND_DELAY",
     "MASHOV_QUIET_HOURS",
@@ -17,6 +17,7 @@ pub const ADJUSTABLE: [&str; 10] = [
     "MASHOV_FOLLOWUP_RULE",
     "MASHOV_HOLIDAYS",
     "MASHOV_TRANSPARENCY_MIN_ANSWERS",
+    "MASHOV_DIGEST_SCHEDULE",
 ];
 
 impl Settings {
@@ -66,6 +67,7 @@ impl Settings {
                 "MASHOV_TRANSPARENCY_MIN_ANSWERS" => {
                     s.transparency_min_answers = probe.transparency_min_answers
                 }
+                "MASHOV_DIGEST_SCHEDULE" => s.digest_schedule = probe.digest_schedule,
                 _ => {}
             }
         }

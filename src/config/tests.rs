@@ -196,3 +196,26 @@ fn the_secret_file_is_created_once_and_then_reused() {
     let k2 = s.server_key().expect("read back");
     assert_eq!(k1.survey_token("i").expose(), k2.survey_token("i").expose());
 }
+
+#[test]
+fn stored_rules_apply_where_the_configuration_is_silent() {
+    let base = Settings::from_sources(None, &env(&[("MASHOV_LINK_TTL", "7d")])).expect("valid");
+    let stored: BTreeMap<String, String> = [
+        ("MASHOV_LINK_TTL", "1d"),
+        ("MASHOV_DIGEST_SCHEDULE", "mon 09:30"),
+        ("MASHOV_MIN_GROUP_SIZE", "2"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let (s, refused) = base.with_stored(&stored);
+    // The environment's link lifetime wins; the schedule applies; a group of 2 never does.
+    assert_eq!(s.link_ttl, Duration::days(7));
+    assert_eq!(
+        s.digest_schedule,
+        crate::services::digest::DigestSchedule::parse("mon 09:30").expect("schedule")
+    );
+    assert_eq!(s.min_group_size, 5);
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].0, "MASHOV_MIN_GROUP_SIZE");
+}

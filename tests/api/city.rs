@@ -417,6 +417,12 @@ fn rules_set_in_the_browser_apply_at_once_unless_the_configuration_sets_them(kin
         &[],
     );
     assert_eq!(r.status, 422);
+    let r = v.post(
+        "/admin/settings",
+        &rules(&[("MASHOV_DIGEST_SCHEDULE", "sunday 8am")]),
+        &[],
+    );
+    assert_eq!(r.status, 422);
     let mut conn = app.conn();
     assert_eq!(
         count(
