@@ -8,6 +8,7 @@ pub mod campaign_survey;
 pub mod campaigns;
 pub mod catalog;
 pub mod catalog_edit;
+pub mod catalog_file;
 pub mod city;
 pub mod demo;
 pub mod details;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
@@ -17,9 +17,8 @@ use crate::domain::catalog::{parse_catalog, LineError};
 use crate::domain::language::Language;
 use crate::services::audit::Actor;
 use crate::services::catalog::{self, ListedService};
-use crate::services::catalog_edit::{
-    self, CatalogError, DepartmentForm, Planned, PlannedLine, ServiceForm,
-};
+use crate::services::catalog_edit::{self, CatalogError, DepartmentForm, ServiceForm};
+use crate::services::catalog_file::{self, PlannedLine};
 use crate::state::AppState;
 
 const PAGE: &str = "/admin/catalog";
@@ -55,14 +54,6 @@ struct ServiceFields {
 }
 
 #[derive(Serialize)]
-struct PreviewLine {
-    kind: String,
-    code: String,
-    name: String,
-    what: String,
-}
-
-#[derive(Serialize)]
 struct CatalogPage<'a> {
     #[serde(flatten)]
     chrome: Chrome<'a>,
@@ -73,7 +64,7 @@ struct CatalogPage<'a> {
     audiences: Vec<Pick>,
     service: ServiceFields,
     csv: String,
-    preview: Option<Vec<PreviewLine>>,
+    preview: Option<Vec<super::catalog_file::PreviewLine>>,
     kept: usize,
 }
 
@@ -175,36 +166,7 @@ async fn render(
         .collect();
     let (preview, kept) = match outcome.preview {
         None => (None, 0),
-        Some((lines, kept)) => (
-            Some(
-                lines
-                    .into_iter()
-                    .map(|l| PreviewLine {
-                        kind: text(if l.service {
-                            "kind_service"
-                        } else {
-                            "kind_department"
-                        }),
-                        code: l.code,
-                        name: l.name,
-                        what: match l.plan {
-                            Planned::New => text("plan_new"),
-                            Planned::Same => text("plan_same"),
-                            Planned::Changed(fields) => format!(
-                                "{} {}",
-                                text("plan_changed"),
-                                fields
-                                    .iter()
-                                    .map(|f| text(&format!("fields.{f}")))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        },
-                    })
-                    .collect(),
-            ),
-            kept,
-        ),
+        Some((lines, kept)) => (Some(super::catalog_file::preview_lines(&text, lines)), kept),
     };
     let page = CatalogPage {
         chrome: Chrome::new(state, req, lang, Some(signed), "catalog.title"),
@@ -360,7 +322,7 @@ pub async fn act(
                     Ok(parsed) if action == "preview" => {
                         let planned = state
                             .db
-                            .read(|conn| catalog_edit::preview(conn, &parsed))
+                            .read(|conn| catalog_file::preview(conn, &parsed))
                             .await?;
                         Ok(Outcome {
                             csv,
@@ -370,7 +332,7 @@ pub async fn act(
                     }
                     Ok(parsed) => match state
                         .db
-                        .write(move |conn| catalog_edit::import_logged(conn, &parsed, &actor, now))
+                        .write(move |conn| catalog_file::import_logged(conn, &parsed, &actor, now))
                         .await
                     {
                         Ok(_) => return Ok(setup::done(PAGE, "imported")),
@@ -381,25 +343,6 @@ pub async fn act(
             _ => Err(AdminError::BadRequest),
         };
         render(&state, &req, &posted.signed, outcome?).await
-    };
-    result.await.unwrap_or_else(|e| refusal(&state, &req, e))
-}
-
-/// `GET /admin/catalog.csv`: the catalog as a file `mashov catalog import` reads back.
-pub async fn export(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let result = async {
-        admin_page(&state, &req).await?;
-        let bytes = state.db.read(catalog_edit::export_csv).await?;
-        Ok::<_, AdminError>(
-            HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"catalog.csv\"",
-                ))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .body(bytes),
-        )
     };
     result.await.unwrap_or_else(|e| refusal(&state, &req, e))
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod case;
 mod catalog;
+mod catalog_file;
 mod chart;
 pub mod dashboard;
 mod details;
@@ -64,7 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/audit", web::get().to(audit::show))
             .route("/catalog", web::get().to(catalog::show))
             .route("/catalog", web::post().to(catalog::act))
-            .route("/catalog.csv", web::get().to(catalog::export))
+            .route("/catalog.csv", web::get().to(catalog_file::export))
             .route("/surveys", web::get().to(surveys::list))
             .route("/surveys/{key}", web::get().to(surveys::edit))
             .route("/surveys/{key}", web::post().to(surveys::save))
