@@ -1,7 +1,9 @@
 //! The pages residents see: the survey, the thank-you page and the kind refusals.
 
+mod campaign_pages;
 pub mod info;
 pub mod logo;
+mod messages;
 pub mod pages;
 pub mod survey;
 pub mod transparency;

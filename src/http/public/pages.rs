@@ -1,18 +1,15 @@
-//! Rendering of the public pages. The survey form is the same for every invitation of one survey
+//! Rendering of the survey page. The form is the same for every invitation of one survey
 //! version and language, so it is rendered once and cached; only the short introduction, which
 //! names the resident's service and date, is rendered per request.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
 use chrono::Datelike;
 use serde::Serialize;
 
 use crate::domain::language::Language;
 use crate::domain::survey::{AnswerProblems, Question, QuestionType, SurveyDefinition};
-use crate::services::campaign_survey::{CampaignSurvey, Unit};
 use crate::services::responses::OpenSurvey;
 use crate::state::AppState;
 use crate::templates::{PageMeta, TemplateError, Templates};
@@ -78,7 +75,7 @@ struct OptionView {
 }
 
 #[derive(Serialize)]
-struct QuestionView {
+pub(super) struct QuestionView {
     id: String,
     number: usize,
     legend: String,
@@ -97,9 +94,9 @@ struct QuestionView {
 }
 
 #[derive(Serialize)]
-struct ErrorLink {
+pub(super) struct ErrorLink {
     anchor: String,
-    question: String,
+    pub(super) question: String,
     message: String,
 }
 
@@ -131,28 +128,6 @@ struct IntroContext<'a> {
     date_iso: String,
 }
 
-#[derive(Serialize)]
-struct MessageContext<'a> {
-    #[serde(flatten)]
-    meta: PageMeta<'a>,
-    body: String,
-}
-
-#[derive(Serialize)]
-struct NotFoundMessage {
-    lang: &'static str,
-    dir: &'static str,
-    title: String,
-    body: String,
-}
-
-#[derive(Serialize)]
-struct NotFoundContext<'a> {
-    #[serde(flatten)]
-    meta: PageMeta<'a>,
-    messages: Vec<NotFoundMessage>,
-}
-
 fn localized(map: &BTreeMap<Language, String>, lang: Language) -> String {
     map.get(&lang)
         .or_else(|| map.get(&Language::He))
@@ -160,7 +135,7 @@ fn localized(map: &BTreeMap<Language, String>, lang: Language) -> String {
         .unwrap_or_default()
 }
 
-fn question_view(
+pub(super) fn question_view(
     t: &Templates,
     lang: Language,
     number: usize,
@@ -290,7 +265,7 @@ fn render_form(
 }
 
 /// The summary's links, one per question with an error, to its first input.
-fn error_links(questions: &[QuestionView]) -> Vec<ErrorLink> {
+pub(super) fn error_links(questions: &[QuestionView]) -> Vec<ErrorLink> {
     questions
         .iter()
         .filter_map(|q| {
@@ -305,128 +280,6 @@ fn error_links(questions: &[QuestionView]) -> Vec<ErrorLink> {
             })
         })
         .collect()
-}
-
-#[derive(Serialize)]
-struct UnitView {
-    code: String,
-    name: String,
-    department: String,
-    checked: bool,
-}
-
-#[derive(Serialize)]
-struct PickContext<'a> {
-    #[serde(flatten)]
-    meta: PageMeta<'a>,
-    campaign: String,
-    units: Vec<UnitView>,
-    error: bool,
-    first_input: String,
-}
-
-/// A campaign's first step: which units the employee dealt with (a GET form, so that choosing
-/// stores nothing).
-pub fn campaign_pick_page(
-    state: &AppState,
-    open: &CampaignSurvey,
-    chosen: &[Unit],
-    error: bool,
-) -> Result<String, TemplateError> {
-    let t = &state.templates;
-    let lang = open.language;
-    let mut title = t.text(lang, "campaign.heading");
-    if error {
-        title = format!("{}{title}", t.text(lang, "survey.error_title_prefix"));
-    }
-    let units: Vec<UnitView> = open
-        .units
-        .iter()
-        .map(|u| UnitView {
-            code: u.code.clone(),
-            name: u.name.clone(),
-            department: u.department.clone(),
-            checked: chosen.contains(u),
-        })
-        .collect();
-    t.render(
-        "public/campaign_pick",
-        &PickContext {
-            meta: PageMeta::new(t, lang, title),
-            campaign: open.campaign_name.clone(),
-            first_input: units
-                .first()
-                .map(|u| format!("u-{}", u.code))
-                .unwrap_or_default(),
-            units,
-            error,
-        },
-    )
-}
-
-#[derive(Serialize)]
-struct SectionView {
-    code: String,
-    name: String,
-    questions: Vec<QuestionView>,
-}
-
-#[derive(Serialize)]
-struct RateContext<'a> {
-    #[serde(flatten)]
-    meta: PageMeta<'a>,
-    sections: Vec<SectionView>,
-    errors: Vec<ErrorLink>,
-}
-
-/// A campaign's second step: the survey once per chosen unit, its fields named `UNIT.QUESTION`.
-pub fn campaign_rate_page(
-    state: &AppState,
-    open: &CampaignSurvey,
-    units: &[Unit],
-    values: &[(String, String)],
-    problems: &AnswerProblems,
-) -> Result<String, TemplateError> {
-    let t = &state.templates;
-    let lang = open.language;
-    let mut errors = Vec::new();
-    let sections: Vec<SectionView> = units
-        .iter()
-        .map(|u| {
-            let questions: Vec<QuestionView> = open
-                .survey
-                .questions
-                .iter()
-                .enumerate()
-                .map(|(i, q)| {
-                    let mut q = q.clone();
-                    q.id = format!("{}.{}", u.code, q.id);
-                    question_view(t, lang, i + 1, &q, values, problems)
-                })
-                .collect();
-            errors.extend(error_links(&questions).into_iter().map(|mut e| {
-                e.question = format!("{} – {}", u.name, e.question);
-                e
-            }));
-            SectionView {
-                code: u.code.clone(),
-                name: u.name.clone(),
-                questions,
-            }
-        })
-        .collect();
-    let mut title = t.text(lang, "campaign.heading");
-    if !errors.is_empty() {
-        title = format!("{}{title}", t.text(lang, "survey.error_title_prefix"));
-    }
-    t.render(
-        "public/campaign_rate",
-        &RateContext {
-            meta: PageMeta::new(t, lang, title),
-            sections,
-            errors,
-        },
-    )
 }
 
 /// The values the introduction names: the service (in the resident's language where the
@@ -543,77 +396,5 @@ pub fn preview_page(
     render_form(state, lang, survey, intro, &[], &Vec::new())
 }
 
-/// A short page with a title and a paragraph, both from the locale files.
-pub fn message_page(
-    state: &AppState,
-    lang: Language,
-    title_key: &str,
-    body_key: &str,
-) -> Result<String, TemplateError> {
-    let t = &state.templates;
-    t.render(
-        "public/message",
-        &MessageContext {
-            meta: PageMeta::new(t, lang, t.text(lang, title_key)),
-            body: t.text(lang, body_key),
-        },
-    )
-}
-
-/// The unknown-link page: the language is unknown, so it says so in all four.
-pub fn not_found_page(state: &AppState) -> Result<String, TemplateError> {
-    let t = &state.templates;
-    let messages = Language::ALL
-        .iter()
-        .map(|l| NotFoundMessage {
-            lang: l.code(),
-            dir: l.dir(),
-            title: t.text(*l, "not_found.title"),
-            body: t.text(*l, "not_found.body"),
-        })
-        .collect();
-    t.render(
-        "public/not_found",
-        &NotFoundContext {
-            meta: PageMeta::new(t, Language::He, t.text(Language::He, "not_found.title")),
-            messages,
-        },
-    )
-}
-
-/// An HTML answer that no cache keeps.
-pub fn html(status: StatusCode, rendered: Result<String, TemplateError>) -> HttpResponse {
-    match rendered {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header(("Cache-Control", "no-store"))
-            .body(body),
-        Err(e) => {
-            tracing::error!(error = %e, "page rendering failed");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("500")
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct UnsubscribeContext<'a> {
-    #[serde(flatten)]
-    meta: PageMeta<'a>,
-    body: String,
-    button: String,
-}
-
-/// The unsubscribe link's confirmation page: one button that posts.
-pub fn unsubscribe_page(state: &AppState, lang: Language) -> Result<String, TemplateError> {
-    let t = &state.templates;
-    t.render(
-        "public/unsubscribe",
-        &UnsubscribeContext {
-            meta: PageMeta::new(t, lang, t.text(lang, "unsubscribe.title")),
-            body: t.text(lang, "unsubscribe.body"),
-            button: t.text(lang, "unsubscribe.button"),
-        },
-    )
-}
+pub use super::campaign_pages::{campaign_pick_page, campaign_rate_page};
+pub use super::messages::{html, message_page, not_found_page, unsubscribe_page};
