@@ -115,17 +115,9 @@ async fn sign_in(
         Err(SignInError::Db(e)) => return Err(e.into()),
         Err(SignInError::Invalid) => return Err(AdminError::BadRequest),
     };
-    // argon2id takes tens of milliseconds of CPU and 19 MiB: off the request thread, a few at
-    // a time. An unknown address and a disabled account take as long as a wrong password.
-    let permit = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        state.password_checks.acquire(),
-    )
-    .await
-    .map_err(|_| AdminError::Busy)?
-    .map_err(|_| AdminError::Busy)?;
+    // An unknown address and a disabled account take as long as a wrong password.
     let user = checked.user;
-    let verified = web::block(move || match user {
+    let verified = with_argon2(state, move || match user {
         Some(u) if !password.is_empty() => {
             let ok = password::verify(&u.password_hash, &password);
             (ok && account_of(&u).is_some()).then_some(u)
@@ -135,9 +127,7 @@ async fn sign_in(
             None
         }
     })
-    .await
-    .map_err(|_| AdminError::Busy)?;
-    drop(permit);
+    .await?;
     let settle = |e: SignInError| match e {
         SignInError::Db(e) => AdminError::Db(e),
         _ => AdminError::BadRequest,
@@ -227,4 +217,21 @@ pub async fn logout(
         Ok(r) => r,
         Err(e) => refusal(&state, &req, e),
     }
+}
+
+/// Runs argon2id work (a check or a hash: tens of milliseconds of CPU and 19 MiB each) off the
+/// request thread, a few at a time; a caller that waits over 10 s is told the app is busy.
+pub async fn with_argon2<T, F>(state: &AppState, work: F) -> Result<T, AdminError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let _permit = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        state.password_checks.acquire(),
+    )
+    .await
+    .map_err(|_| AdminError::Busy)?
+    .map_err(|_| AdminError::Busy)?;
+    web::block(work).await.map_err(|_| AdminError::Busy)
 }

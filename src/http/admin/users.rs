@@ -153,16 +153,7 @@ fn password_problem(p: PasswordProblem) -> &'static str {
 
 /// argon2id, rationed like sign-in checks and run off the request thread.
 async fn hash(state: &AppState, password: NewPassword) -> Result<String, AdminError> {
-    let _permit = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        state.password_checks.acquire(),
-    )
-    .await
-    .map_err(|_| AdminError::Busy)?
-    .map_err(|_| AdminError::Busy)?;
-    web::block(move || password::hash(&password))
-        .await
-        .map_err(|_| AdminError::Busy)
+    super::login::with_argon2(state, move || password::hash(&password)).await
 }
 
 pub async fn act(
