@@ -235,6 +235,12 @@ fn city_logo_url(city: &City, _: Language) -> String {
 }
 
 impl Templates {
+    /// The city's logo as an email shows it (an address on mashov's own origin), if it has one.
+    pub fn logo_address(&self, base_url: &str) -> Option<String> {
+        let path = city_logo_url(&self.city, Language::He);
+        (!path.is_empty()).then(|| format!("{}{path}", base_url.trim_end_matches('/')))
+    }
+
     /// Compiles every template in strict mode (a missing field is an error, not an empty
     /// string) and loads every locale.
     pub fn load() -> Result<Templates, TemplateError> {

@@ -100,6 +100,15 @@ pub fn is_active(conn: &mut DbConnection, code: &str) -> QueryResult<Option<bool
         .optional()
 }
 
+/// A service's department and whether it is still offered (None: not in the catalog).
+pub fn standing(conn: &mut DbConnection, code: &str) -> QueryResult<Option<(String, bool)>> {
+    services::table
+        .find(code)
+        .select((services::department_code, services::active))
+        .first(conn)
+        .optional()
+}
+
 /// Offers a service again, or stops offering it; returns how many rows changed (0 or 1).
 pub fn set_active(
     conn: &mut DbConnection,

@@ -276,6 +276,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    survey_assignments (audience, target_kind, target_code) {
+        audience -> Text,
+        target_kind -> Text,
+        target_code -> Text,
+        survey_key -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
@@ -307,4 +317,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     anonymous_inbox,
     audit_log,
     city_settings,
+    survey_assignments,
 );

@@ -32,6 +32,24 @@ pub enum QuestionType {
 
 impl QuestionType {
     /// The name used in survey definitions (`rating`, `yes_no`, …).
+    pub const ALL: [QuestionType; 7] = [
+        QuestionType::Rating,
+        QuestionType::Nps,
+        QuestionType::Effort,
+        QuestionType::YesNo,
+        QuestionType::SingleChoice,
+        QuestionType::MultiChoice,
+        QuestionType::Text,
+    ];
+
+    pub fn parse(s: &str) -> Option<QuestionType> {
+        QuestionType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn is_choice(self) -> bool {
+        matches!(self, QuestionType::SingleChoice | QuestionType::MultiChoice)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             QuestionType::Rating => "rating",
@@ -102,6 +120,10 @@ const ANSWER_ROW_OVERHEAD: usize = 160;
 pub struct SurveyDefinition {
     pub key: String,
     pub audience: String,
+    /// A city's own questionnaire's name, as admins see it (the built-in ones are named by
+    /// the interface's texts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Localized>,
     pub questions: Vec<Question>,
 }
 
@@ -122,6 +144,25 @@ impl SurveyDefinition {
     fn check(&self) -> Result<(), String> {
         if self.questions.is_empty() {
             return Err("a survey needs at least one question".into());
+        }
+        let key_ok = !self.key.is_empty()
+            && self.key.len() <= 64
+            && self.key.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+            });
+        if !key_ok || !matches!(self.audience.as_str(), "resident" | "employee") {
+            return Err(format!(
+                "survey key {:?} or its audience is malformed",
+                self.key
+            ));
+        }
+        if let Some(title) = &self.title {
+            if Language::ALL
+                .iter()
+                .any(|l| title.get(l).is_none_or(|s| s.trim().is_empty()))
+            {
+                return Err("a survey's title needs a text in every language".into());
+            }
         }
         let mut ids = HashSet::new();
         for q in &self.questions {

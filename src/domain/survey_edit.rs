@@ -1,13 +1,27 @@
-//! An admin's edit of a questionnaire: each question's order, whether it is required, and its
-//! texts in four languages (the question, a scale's two ends, a choice's labels). Question ids,
-//! types and values stay as they are, so that every report and every older answer keeps its
-//! meaning. An untranslated text takes the Hebrew one, and the edit says where.
+//! An admin's edit of a questionnaire: each question's order, whether it is required, its
+//! texts in four languages (the question, a scale's two ends, a choice's labels), questions
+//! removed and questions added. A question's id, type and values never change once asked, so
+//! that every report and every older answer keeps its meaning: asking differently is removing
+//! a question and adding a new one, with a new id. The overall question stays (CSAT is read
+//! from it). An untranslated text takes the Hebrew one, and the edit says where.
 
 use super::language::Language;
-use super::survey::{Localized, SurveyDefinition};
+use super::sealed::ANSWERS_BUDGET;
+use super::survey::{ChoiceOption, Localized, Question, QuestionType, SurveyDefinition};
 
 /// The longest text an editor may give (a question, an end of a scale, a label).
 pub const MAX_TEXT: usize = 500;
+/// The most questions a survey may have: a short survey is one residents finish.
+pub const MAX_QUESTIONS: usize = 20;
+/// The most answers a choice question may offer.
+pub const MAX_OPTIONS: usize = 12;
+/// The question every survey keeps: reports read CSAT from it.
+pub const OVERALL: &str = "overall";
+/// A free-text question's longest answer, where the sealed size of employees' answers leaves
+/// room for it.
+const TEXT_ANSWER_MAX: usize = 2000;
+/// Below this many characters a free-text question is not worth asking.
+const TEXT_ANSWER_MIN: usize = 100;
 
 /// What the form says about one question.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +29,8 @@ pub struct QuestionEdit {
     pub id: String,
     pub order: i64,
     pub required: bool,
+    /// Leaves the question out of the new version (its answers so far stay).
+    pub remove: bool,
     pub text: Localized,
     pub low: Localized,
     pub high: Localized,
@@ -100,6 +116,15 @@ pub fn apply(
             });
             continue;
         };
+        if edit.remove {
+            if q.id == OVERALL {
+                problems.push(EditProblem {
+                    question: q.id.clone(),
+                    kind: "keeps_overall",
+                });
+            }
+            continue;
+        }
         let mut q = q.clone();
         q.required = edit.required;
         fill(
@@ -149,6 +174,7 @@ pub fn apply(
     let edited = SurveyDefinition {
         key: def.key.clone(),
         audience: def.audience.clone(),
+        title: def.title.clone(),
         questions: ordered.into_iter().map(|(_, _, q)| q).collect(),
     };
     // The same checks as any stored survey (texts in every language, the sealed size).
@@ -160,6 +186,107 @@ pub fn apply(
     })?;
     fallbacks.dedup();
     Ok((edited, fallbacks))
+}
+
+/// A question to add, as the editor's form gives it: its Hebrew texts (the other languages
+/// take them until translated in the editor).
+#[derive(Debug, Clone)]
+pub struct NewQuestion {
+    pub kind: QuestionType,
+    pub required: bool,
+    pub text: String,
+    /// A scale's two ends (optional; ignored for other types).
+    pub low: String,
+    pub high: String,
+    /// A choice's answers, one label each (ignored for other types).
+    pub options: Vec<String>,
+}
+
+fn in_every_language(text: &str) -> Localized {
+    Language::ALL
+        .into_iter()
+        .map(|l| (l, text.to_string()))
+        .collect()
+}
+
+/// The questionnaire with `new` added last under `id` (which the caller makes unique and never
+/// reuses, so that a removed question's answers never mix with a new one's); or what is wrong.
+pub fn add(
+    def: &SurveyDefinition,
+    new: &NewQuestion,
+    id: &str,
+) -> Result<SurveyDefinition, EditProblem> {
+    let problem = |kind| EditProblem {
+        question: String::new(),
+        kind,
+    };
+    let clean = |s: &str| -> Result<String, EditProblem> {
+        let s = s.trim();
+        if s.chars().count() > MAX_TEXT || s.chars().any(char::is_control) {
+            return Err(problem("too_long"));
+        }
+        Ok(s.to_string())
+    };
+    let text = clean(&new.text)?;
+    if text.is_empty() {
+        return Err(problem("no_hebrew"));
+    }
+    if def.questions.len() >= MAX_QUESTIONS {
+        return Err(problem("too_many"));
+    }
+    if def.questions.iter().any(|q| q.id == id) {
+        return Err(problem("unknown"));
+    }
+    let mut question = Question {
+        id: id.to_string(),
+        kind: new.kind,
+        required: new.required,
+        text: in_every_language(&text),
+        hint: None,
+        low: None,
+        high: None,
+        options: Vec::new(),
+        max_length: None,
+    };
+    if new.kind.scale().is_some() {
+        let (low, high) = (clean(&new.low)?, clean(&new.high)?);
+        question.low = (!low.is_empty()).then(|| in_every_language(&low));
+        question.high = (!high.is_empty()).then(|| in_every_language(&high));
+    }
+    if new.kind.is_choice() {
+        let labels = new
+            .options
+            .iter()
+            .map(|o| clean(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        let labels: Vec<String> = labels.into_iter().filter(|l| !l.is_empty()).collect();
+        if labels.len() < 2 || labels.len() > MAX_OPTIONS {
+            return Err(problem("options"));
+        }
+        question.options = labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| ChoiceOption {
+                value: format!("o{}", i + 1),
+                label: in_every_language(label),
+            })
+            .collect();
+    }
+    let mut added = def.clone();
+    added.questions.push(question);
+    // An employee's answers are sealed at one size: a free-text question gets the length that
+    // still fits, or is refused where too little is left.
+    if added.audience == "employee" && added.max_answer_bytes() > ANSWERS_BUDGET {
+        let over = added.max_answer_bytes() - ANSWERS_BUDGET;
+        let fits = TEXT_ANSWER_MAX.saturating_sub(over.div_ceil(4));
+        match added.questions.last_mut() {
+            Some(q) if q.kind == QuestionType::Text && fits >= TEXT_ANSWER_MIN => {
+                q.max_length = Some(fits)
+            }
+            _ => return Err(problem("too_big")),
+        }
+    }
+    SurveyDefinition::from_json(&added.to_json()).map_err(|_| problem("invalid"))
 }
 
 #[cfg(test)]
@@ -175,6 +302,7 @@ mod tests {
                 id: q.id.clone(),
                 order: i as i64,
                 required: q.required,
+                remove: false,
                 text: q.text.clone(),
                 low: q.low.clone().unwrap_or_default(),
                 high: q.high.clone().unwrap_or_default(),
@@ -250,5 +378,94 @@ mod tests {
             .expect_err("refused")
             .iter()
             .any(|p| p.kind == "unknown"));
+    }
+
+    #[test]
+    fn questions_are_removed_but_never_the_overall_one() {
+        let def = SurveyDefinition::from_json(RESIDENT_DEFAULT).expect("default");
+        let mut edits = edits_of(&def);
+        let last = def.questions.last().expect("q").id.clone();
+        edits.last_mut().expect("q").remove = true;
+        let (edited, _) = apply(&def, &edits).expect("valid");
+        assert_eq!(edited.questions.len(), def.questions.len() - 1);
+        assert!(edited.questions.iter().all(|q| q.id != last));
+        let mut edits = edits_of(&def);
+        edits
+            .iter_mut()
+            .find(|e| e.id == OVERALL)
+            .expect("overall")
+            .remove = true;
+        assert!(apply(&def, &edits)
+            .expect_err("refused")
+            .iter()
+            .any(|p| p.kind == "keeps_overall"));
+    }
+
+    fn new_question(kind: QuestionType) -> NewQuestion {
+        NewQuestion {
+            kind,
+            required: false,
+            text: "  איך היה?  ".into(),
+            low: "גרוע".into(),
+            high: String::new(),
+            options: vec!["אחד".into(), " ".into(), "שניים".into()],
+        }
+    }
+
+    #[test]
+    fn a_new_question_of_each_type_is_added_last_in_every_language() {
+        let def = SurveyDefinition::from_json(RESIDENT_DEFAULT).expect("default");
+        for kind in QuestionType::ALL {
+            let added = add(&def, &new_question(kind), "q_new").expect("valid");
+            let q = added.questions.last().expect("added");
+            assert_eq!((q.id.as_str(), q.kind), ("q_new", kind));
+            assert_eq!(q.text[&Language::Ru], "איך היה?");
+            assert_eq!(q.low.is_some(), kind.scale().is_some());
+            assert!(q.high.is_none());
+            let values: Vec<_> = q.options.iter().map(|o| o.value.as_str()).collect();
+            let expected: &[&str] = if kind.is_choice() { &["o1", "o2"] } else { &[] };
+            assert_eq!(values, expected);
+        }
+    }
+
+    #[test]
+    fn a_new_question_without_text_with_one_option_or_a_taken_id_is_refused() {
+        let def = SurveyDefinition::from_json(RESIDENT_DEFAULT).expect("default");
+        let mut empty = new_question(QuestionType::Rating);
+        empty.text = " ".into();
+        assert_eq!(
+            add(&def, &empty, "q_x").expect_err("no text").kind,
+            "no_hebrew"
+        );
+        let mut one = new_question(QuestionType::SingleChoice);
+        one.options = vec!["רק אחת".into()];
+        assert_eq!(add(&def, &one, "q_x").expect_err("one").kind, "options");
+        let taken = new_question(QuestionType::Text);
+        assert_eq!(
+            add(&def, &taken, OVERALL).expect_err("taken").kind,
+            "unknown"
+        );
+    }
+
+    #[test]
+    fn an_employee_text_question_gets_the_length_that_still_fits_the_sealed_size() {
+        use crate::domain::survey::EMPLOYEE_DEFAULT;
+        let mut def = SurveyDefinition::from_json(EMPLOYEE_DEFAULT).expect("default");
+        let mut n = 0;
+        loop {
+            match add(&def, &new_question(QuestionType::Text), &format!("q_{n}")) {
+                Ok(added) => {
+                    assert!(added.max_answer_bytes() <= ANSWERS_BUDGET);
+                    def = added;
+                    n += 1;
+                }
+                Err(p) => {
+                    assert_eq!(p.kind, "too_big");
+                    break;
+                }
+            }
+        }
+        let last = def.questions.last().expect("q");
+        assert!(n >= 1 && last.max_length.is_some_and(|m| m >= TEXT_ANSWER_MIN));
     }
 }

@@ -74,6 +74,8 @@ struct EmailContext<'a> {
     align_end: &'static str,
     t: &'a serde_json::Value,
     city: String,
+    /// The city's logo, an absolute address (emails are read away from mashov's origin).
+    logo: Option<String>,
     color: &'a str,
     reminder: bool,
     /// An internal unit served an employee: its own wording, and the promise of anonymity.
@@ -169,6 +171,7 @@ pub fn render(
         align_end: if rtl { "left" } else { "right" },
         t: &strings["email"],
         city,
+        logo: templates.logo_address(&state.settings.base_url),
         color: &color,
         reminder: row.kind == "reminder",
         employee: view.audience == "employee",
@@ -201,6 +204,8 @@ struct CampaignEmailContext<'a> {
     align: &'static str,
     t: &'a serde_json::Value,
     city: String,
+    /// The city's logo, an absolute address (emails are read away from mashov's origin).
+    logo: Option<String>,
     color: &'a str,
     subject: String,
     campaign: String,
@@ -225,6 +230,7 @@ pub fn render_campaign(
         align: if lang.dir() == "rtl" { "right" } else { "left" },
         t: &strings["campaign_email"],
         city: templates.city_name(lang),
+        logo: templates.logo_address(&state.settings.base_url),
         color: &color,
         subject: String::new(),
         campaign: campaign.name.clone(),

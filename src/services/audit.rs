@@ -55,10 +55,13 @@ pub enum Action {
     RulesChanged,
     LogoChanged,
     SurveySaved,
+    SurveyCreated,
+    SurveyAssigned,
+    SurveyUnassigned,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -75,6 +78,9 @@ impl Action {
         Action::RulesChanged,
         Action::LogoChanged,
         Action::SurveySaved,
+        Action::SurveyCreated,
+        Action::SurveyAssigned,
+        Action::SurveyUnassigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +101,9 @@ impl Action {
             Action::RulesChanged => "settings.rules",
             Action::LogoChanged => "settings.logo",
             Action::SurveySaved => "survey.save",
+            Action::SurveyCreated => "survey.create",
+            Action::SurveyAssigned => "survey.assign",
+            Action::SurveyUnassigned => "survey.unassign",
         }
     }
 

@@ -14,7 +14,7 @@ use crate::domain::token::{hash_secret, ServerKey};
 
 use super::inbox::Drained;
 
-use super::surveys::EMPLOYEE_SURVEY_KEY;
+use crate::domain::interaction::Audience;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignError {
@@ -59,7 +59,10 @@ pub fn create(
     if closes.is_some_and(|c| c < local_day(now)) {
         return Err(CampaignError::Invalid("--closes is in the past".into()));
     }
-    let survey = db::surveys::latest(conn, EMPLOYEE_SURVEY_KEY)?.ok_or(CampaignError::NoSurvey)?;
+    // A campaign asks about many units: the employees' questionnaire as set for the whole
+    // audience (or the built-in one).
+    let survey = super::survey_setup::for_interaction(conn, Audience::Employee, "", "")?
+        .ok_or(CampaignError::NoSurvey)?;
     // Short enough to type; 48 random bits, and a clash only fails the insert.
     let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
     let row = CampaignRow {

@@ -164,6 +164,9 @@ pub fn export_csv(conn: &mut DbConnection) -> Result<Vec<u8>, DbError> {
         header.push(format!("service_name_{}", lang.code()));
     }
     header.push("audience".into());
+    // Whether the city still offers it; an import reads past this column (offering a service
+    // or not is done one service at a time, with its own entry in the change log).
+    header.push("active".into());
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| DbError::Commit(format!("writing the catalog: {e}"));
     w.write_record(&header).map_err(fail)?;
@@ -187,6 +190,7 @@ pub fn export_csv(conn: &mut DbConnection) -> Result<Vec<u8>, DbError> {
             "employees" => ServiceAudience::Employees.as_str().to_string(),
             _ => ServiceAudience::Residents.as_str().to_string(),
         });
+        row.push(s.active.to_string());
         w.write_record(&row).map_err(fail)?;
     }
     w.into_inner()

@@ -78,7 +78,7 @@ pub fn read_questions(
             sum: q.sum,
         })
         .collect();
-    let survey = surveys::latest(conn, cache, Audience::Resident).map_err(ReportQueryError::Db)?;
+    let survey = surveys::asked(conn, cache, Audience::Resident).map_err(ReportQueryError::Db)?;
     Ok(Details {
         questions,
         survey,

@@ -84,10 +84,15 @@ pub fn plan(
             .map(|k| t(k))
             .collect(),
     };
-    // Every version's questions, the newest first, each id once.
+    // Every version's questions, the built-in questionnaire's first, the newest first, each
+    // id once; then the city's own questionnaires' for the same audience.
     let mut questions: Vec<String> = Vec::new();
     let mut labels = HashMap::new();
-    for row in db::surveys::versions(conn, survey_key(params.audience))? {
+    let builtin = survey_key(params.audience);
+    let mut rows = db::surveys::all(conn)?;
+    rows.retain(|row| row.audience == params.audience.as_str());
+    rows.sort_by_key(|row| row.survey_key != builtin);
+    for row in rows {
         let Ok(def) = SurveyDefinition::from_json(&row.definition) else {
             continue;
         };

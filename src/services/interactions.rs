@@ -13,7 +13,6 @@ use crate::domain::schedule::{next_allowed, SendRules};
 use crate::domain::token::{hash_secret, ServerKey};
 use crate::domain::FieldErrors;
 
-use super::surveys::survey_key;
 use crate::domain::period::{day_begins, day_key, local_day, month_start};
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +108,9 @@ pub fn record(
         }
         // A service the city stopped offering takes no new request (a retry of one recorded
         // before is answered above, as always).
-        if db::catalog::is_active(conn, &new.service_code)? == Some(false) {
+        let (department, active) =
+            db::catalog::standing(conn, &new.service_code)?.unwrap_or((String::new(), true));
+        if !active {
             return Err(ReportError::Invalid(
                 [(
                     "service_code".to_string(),
@@ -118,8 +119,13 @@ pub fn record(
                 .into(),
             ));
         }
-        let survey =
-            db::surveys::latest(conn, survey_key(new.audience))?.ok_or(ReportError::NoSurvey)?;
+        let survey = super::survey_setup::for_interaction(
+            conn,
+            new.audience,
+            &department,
+            &new.service_code,
+        )?
+        .ok_or(ReportError::NoSurvey)?;
         let address_hash = new
             .contact
             .email

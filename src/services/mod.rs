@@ -22,6 +22,7 @@ pub mod reports;
 pub mod responses;
 pub mod sessions;
 pub mod setup;
+pub mod survey_setup;
 pub mod surveys;
 pub mod transparency;
 

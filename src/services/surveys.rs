@@ -91,30 +91,64 @@ pub fn latest(
 
 /// An editable questionnaire: its key, audience, latest version and how many versions exist.
 pub struct Editable {
-    pub key: &'static str,
+    pub key: String,
     pub audience: Audience,
+    /// One of mashov's own (named by the interface), not one the city made.
+    pub builtin: bool,
     pub version: i32,
     pub versions: usize,
     pub definition: Arc<SurveyDefinition>,
 }
 
-/// The questionnaires an admin may edit (the residents' and the employees'), latest versions.
+/// Every questionnaire an admin may edit, latest versions: the built-in ones first, then the
+/// city's own by key.
 pub fn editable(conn: &mut DbConnection, cache: &SurveyCache) -> Result<Vec<Editable>, DbError> {
-    let mut out = Vec::new();
-    for audience in [Audience::Resident, Audience::Employee] {
-        let key = survey_key(audience);
-        let versions = db::surveys::versions(conn, key)?;
-        if let Some(row) = versions.first() {
-            out.push(Editable {
-                key,
-                audience,
-                version: row.version,
-                versions: versions.len(),
-                definition: cache.get(conn, &row.id)?,
-            });
+    let rows = db::surveys::all(conn)?;
+    let mut out: Vec<Editable> = Vec::new();
+    for row in &rows {
+        if let Some(e) = out.last_mut().filter(|e| e.key == row.survey_key) {
+            e.versions += 1;
+            continue;
+        }
+        let Some(audience) = Audience::parse(&row.audience) else {
+            continue;
+        };
+        out.push(Editable {
+            key: row.survey_key.clone(),
+            audience,
+            builtin: row.survey_key == survey_key(audience),
+            version: row.version,
+            versions: 1,
+            definition: cache.get(conn, &row.id)?,
+        });
+    }
+    out.sort_by_key(|e| (!e.builtin, e.audience != Audience::Resident, e.key.clone()));
+    Ok(out)
+}
+
+/// Every question an audience is asked today, for reports: the built-in questionnaire's latest
+/// version, then the questions the city's own questionnaires add, each id once.
+pub fn asked(
+    conn: &mut DbConnection,
+    cache: &SurveyCache,
+    audience: Audience,
+) -> Result<Option<Arc<SurveyDefinition>>, DbError> {
+    let mut all = editable(conn, cache)?
+        .into_iter()
+        .filter(|e| e.audience == audience);
+    let Some(first) = all.next() else {
+        return Ok(None);
+    };
+    let mut merged: Option<SurveyDefinition> = None;
+    for e in all {
+        let m = merged.get_or_insert_with(|| (*first.definition).clone());
+        for q in &e.definition.questions {
+            if !m.questions.iter().any(|x| x.id == q.id) {
+                m.questions.push(q.clone());
+            }
         }
     }
-    Ok(out)
+    Ok(Some(merged.map_or(first.definition, Arc::new)))
 }
 
 /// Stores an edited questionnaire as a new version (unless it is the same as the latest), in

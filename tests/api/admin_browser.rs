@@ -249,6 +249,23 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     check_page(&b, "catalog-preview-he");
     b.open(&app.url("/admin/surveys"));
     check_page(&b, "surveys-he");
+    // A questionnaire of the city's own, from the list's form, then its editor.
+    b.type_into("#n-title", "סקר חניה");
+    b.type_into("#n-code", "parking");
+    b.click("#new-title ~ form button[type=submit]");
+    b.wait_until_true(
+        "the new questionnaire's editor",
+        "return location.pathname === '/admin/surveys/city.parking' && !!document.querySelector('[role=status]')",
+    );
+    check_page(&b, "city-survey-editor-he");
+    // The first questionnaire for the whole audience: the list then shows the setting.
+    b.open(&app.url("/admin/surveys"));
+    b.click("#assigned-title ~ form button[type=submit]");
+    b.wait_until_true(
+        "the setting",
+        "return !!document.querySelector('#assigned-caption')",
+    );
+    check_page(&b, "surveys-assigned-he");
     b.open(&app.url("/admin/surveys/resident.post_interaction"));
     check_page(&b, "survey-editor-he");
     b.type_into("#f-text_overall_ar", " ");
@@ -280,6 +297,8 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
         ("/accessibility?lang=ar", "accessibility-ar"),
         ("/accessibility?lang=en", "accessibility-en"),
         ("/admin/settings", "settings-en"),
+        ("/admin/surveys", "surveys-en"),
+        ("/admin/surveys/city.parking", "city-survey-editor-en"),
         (
             "/admin/surveys/employee.internal_service",
             "survey-editor-en",

@@ -233,6 +233,11 @@ fn a_catalog_file_is_previewed_then_applied_and_the_export_imports_back_unchange
     assert!(exported
         .body
         .starts_with("department_code,department_name,service_code,service_name,sla_days"));
+    let mut lines = exported.body.lines();
+    assert!(lines
+        .next()
+        .is_some_and(|h| h.ends_with(",audience,active")));
+    assert!(lines.all(|l| l.ends_with(",true") || l.ends_with(",false")));
     let back = submit(&mut v, &[("action", "preview"), ("csv", &exported.body)]);
     assert_eq!(back.status, 200, "{}", back.body);
     assert!(

@@ -116,6 +116,7 @@ fn a_new_name_and_colour_show_on_the_next_survey_page_and_email(kind: Kind) {
         .expect("the English invitation");
     let html = english.part("text/html").expect("html part");
     assert!(html.contains("Holon") && html.contains("#7a1f3d"), "{html}");
+    assert!(!html.contains("<img"), "no logo is set, so none is shown");
     assert!(english.part("text/plain").expect("text").contains("Holon"));
     // And the Russian one, with no Russian name, says the Hebrew one.
     let russian = mails
@@ -463,7 +464,15 @@ fn rules_set_in_the_browser_apply_at_once_unless_the_configuration_sets_them(kin
 }
 
 fn a_logo_is_checked_kept_and_shown_on_the_survey_page(kind: Kind) {
-    let Some(app) = spawn_app_with(kind, start(), |_| {}) else {
+    let sink = SmtpSink::start();
+    let Some(app) = spawn_app_with(kind, start(), |s| {
+        s.smtp = Some(SmtpSettings {
+            security: SmtpSecurity::None,
+            host: "127.0.0.1".into(),
+            port: sink.port,
+            credentials: None,
+        });
+    }) else {
         return;
     };
     let mut v = admin(&app);
@@ -545,6 +554,16 @@ fn a_logo_is_checked_kept_and_shown_on_the_survey_page(kind: Kind) {
         .contains("sandbox"));
     assert_eq!(served.body.as_bytes(), svg);
     assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+    // The invitation shows it too, from mashov's own address (mail is read elsewhere).
+    let mail = sink.wait_for(1);
+    let html = mail[0]
+        .part("text/html")
+        .expect("html")
+        .replace("&#x3D;", "=");
+    assert!(
+        html.contains(&format!(r#"<img src="{}{src}""#, app.address)),
+        "{html}"
+    );
     // A browser that has this version gets 304 and no body.
     let etag = served.header("etag").expect("etag").to_string();
     let again = resp(ureq::get(&app.url(src)).set("If-None-Match", &etag).call());

@@ -19,6 +19,7 @@ mod page;
 mod recipients;
 mod settings;
 mod setup;
+mod survey_setup;
 mod surveys;
 mod users;
 
@@ -66,7 +67,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/catalog", web::get().to(catalog::show))
             .route("/catalog", web::post().to(catalog::act))
             .route("/catalog.csv", web::get().to(catalog_file::export))
-            .route("/surveys", web::get().to(surveys::list))
+            .route("/surveys", web::get().to(survey_setup::list))
+            .route("/surveys", web::post().to(survey_setup::create))
+            .route("/surveys/assignments", web::post().to(survey_setup::assign))
             .route("/surveys/{key}", web::get().to(surveys::edit))
             .route("/surveys/{key}", web::post().to(surveys::save))
             .route("/settings", web::get().to(settings::show))

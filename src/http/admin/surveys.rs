@@ -1,38 +1,22 @@
-//! `GET /admin/surveys` (the questionnaires), `GET /admin/surveys/{key}` (the editor) and
-//! `POST /admin/surveys/{key}` (`action` = `save`, or `preview_he|ar|en|ru`): an admin edits the
-//! residents' or the employees' questionnaire, question by question (order, required, texts in
-//! four languages), sees it as residents would in each language, and saves it as a new version
-//! that new invitations get; earlier versions, and the links that carry them, never change.
+//! `GET /admin/surveys/{key}` (the editor) and `POST /admin/surveys/{key}` (`action` = `save`,
+//! `add`, or `preview_he|ar|en|ru`): an admin edits a questionnaire question by question
+//! (order, required, texts in four languages, removed), adds a question of any type, sees it as
+//! residents would in each language, and saves it as a new version that new invitations get;
+//! earlier versions, and the links that carry them, never change.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::setup::{self, admin_page, admin_post_up_to, Posted};
+use super::setup::{self, admin_page, admin_post_up_to, Pick, Posted};
 use super::{html, refusal, AdminError, Chrome, Signed};
 use crate::domain::language::Language;
 use crate::domain::period::local_day;
-use crate::domain::survey::{Localized, SurveyDefinition};
-use crate::domain::survey_edit::{self, EditProblem, QuestionEdit};
+use crate::domain::survey::{Localized, QuestionType, SurveyDefinition};
+use crate::domain::survey_edit::{self, EditProblem, NewQuestion, QuestionEdit};
 use crate::services::audit::Actor;
 use crate::services::surveys::{self, Editable};
 use crate::state::AppState;
-
-#[derive(Serialize)]
-struct SurveyLine {
-    key: &'static str,
-    name: String,
-    version: i32,
-    versions: usize,
-    questions: usize,
-}
-
-#[derive(Serialize)]
-struct ListPage<'a> {
-    #[serde(flatten)]
-    chrome: Chrome<'a>,
-    surveys: Vec<SurveyLine>,
-}
 
 #[derive(Serialize)]
 struct TextField {
@@ -58,6 +42,8 @@ struct QuestionForm {
     kind: String,
     order: usize,
     required: bool,
+    /// Every question but the overall one may be removed.
+    removable: bool,
     groups: Vec<TextGroup>,
 }
 
@@ -72,6 +58,9 @@ struct EditorPage<'a> {
     problems: Vec<String>,
     questions: Vec<QuestionForm>,
     previews: Vec<PreviewButton>,
+    /// The types a new question may have.
+    types: Vec<Pick>,
+    max_options: usize,
 }
 
 #[derive(Serialize)]
@@ -81,44 +70,30 @@ struct PreviewButton {
     label: String,
 }
 
-async fn editable(state: &web::Data<AppState>) -> Result<Vec<Editable>, AdminError> {
+pub(super) async fn editable(state: &web::Data<AppState>) -> Result<Vec<Editable>, AdminError> {
     Ok(state
         .db
         .read(|conn| surveys::editable(conn, &state.surveys))
         .await?)
 }
 
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let result = async {
-        let signed = admin_page(&state, &req).await?;
-        let lang = signed.lang;
-        let surveys = editable(&state)
-            .await?
-            .into_iter()
-            .map(|e| SurveyLine {
-                key: e.key,
-                name: state.templates.text(
-                    lang,
-                    &format!("admin.surveys.names.{}", e.audience.as_str()),
-                ),
-                version: e.version,
-                versions: e.versions,
-                questions: e.definition.questions.len(),
-            })
-            .collect();
-        let page = ListPage {
-            chrome: Chrome::new(&state, &req, lang, Some(&signed), "surveys.title"),
-            surveys,
-        };
-        Ok::<_, AdminError>(html(
-            StatusCode::OK,
-            state.templates.render("admin/surveys", &page),
-        ))
-    };
-    result.await.unwrap_or_else(|e| refusal(&state, &req, e))
+/// A questionnaire's name for admins: a built-in one's from the interface's texts, the city's
+/// own from its title.
+pub(super) fn survey_name(state: &AppState, lang: Language, e: &Editable) -> String {
+    match (&e.definition.title, e.builtin) {
+        (Some(title), false) => title
+            .get(&lang)
+            .or_else(|| title.get(&Language::He))
+            .cloned()
+            .unwrap_or_else(|| e.key.clone()),
+        _ => state.templates.text(
+            lang,
+            &format!("admin.surveys.names.{}", e.audience.as_str()),
+        ),
+    }
 }
 
-/// The questionnaire a path names (only the two that can be edited), or `404`.
+/// The questionnaire a path names, or `404`.
 async fn find(state: &web::Data<AppState>, key: &str) -> Result<Editable, AdminError> {
     editable(state)
         .await?
@@ -197,6 +172,7 @@ fn render(
                 kind: text(&format!("types.{}", q.kind.as_str())),
                 order: i + 1,
                 required: q.required,
+                removable: q.id != survey_edit::OVERALL,
                 groups,
             }
         })
@@ -204,9 +180,9 @@ fn render(
     let page = EditorPage {
         chrome: Chrome::new(state, req, lang, Some(signed), "surveys.edit_title"),
         key: e.key.to_string(),
-        name: text(&format!("names.{}", e.audience.as_str())),
+        name: survey_name(state, lang, e),
         version: e.version,
-        done: setup::done_message(state, req, lang, &["survey_saved"]),
+        done: setup::done_message(state, req, lang, &["survey_saved", "survey_created"]),
         problems: problems
             .iter()
             .map(|p| {
@@ -228,6 +204,15 @@ fn render(
                 ),
             })
             .collect(),
+        types: QuestionType::ALL
+            .into_iter()
+            .map(|t| Pick {
+                value: t.as_str().to_string(),
+                label: text(&format!("types.{}", t.as_str())),
+                selected: t == QuestionType::Rating,
+            })
+            .collect(),
+        max_options: survey_edit::MAX_OPTIONS,
     };
     let status = if problems.is_empty() {
         StatusCode::OK
@@ -270,6 +255,7 @@ fn edits_from(posted: &Posted, def: &SurveyDefinition) -> Result<Vec<QuestionEdi
             id: q.id.clone(),
             order,
             required: posted.one(&format!("required_{}", q.id))? == "1",
+            remove: posted.one(&format!("remove_{}", q.id))? == "1",
             text: texts(&format!("text_{}", q.id))?,
             low: if q.low.is_some() {
                 texts(&format!("low_{}", q.id))?
@@ -287,6 +273,38 @@ fn edits_from(posted: &Posted, def: &SurveyDefinition) -> Result<Vec<QuestionEdi
     Ok(edits)
 }
 
+/// The stored questionnaire with what was typed, to show a refused form again (every stored
+/// question stays on it, so that the next post names them all).
+fn as_typed(def: &SurveyDefinition, edits: &[QuestionEdit]) -> SurveyDefinition {
+    let mut shown = def.clone();
+    for q in &mut shown.questions {
+        if let Some(edit) = edits.iter().find(|x| x.id == q.id) {
+            q.text = edit.text.clone();
+            q.required = edit.required;
+        }
+    }
+    shown
+}
+
+/// The form's new question, if its type is one mashov asks.
+fn new_question(posted: &Posted) -> Result<Option<NewQuestion>, AdminError> {
+    let Some(kind) = QuestionType::parse(posted.one("new_type")?) else {
+        return Ok(None);
+    };
+    Ok(Some(NewQuestion {
+        kind,
+        required: posted.one("new_required")? == "1",
+        text: posted.one("new_text")?.to_string(),
+        low: posted.one("new_low")?.to_string(),
+        high: posted.one("new_high")?.to_string(),
+        options: posted
+            .one("new_options")?
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    }))
+}
+
 pub async fn save(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -301,16 +319,24 @@ pub async fn save(
         let edited = match survey_edit::apply(&e.definition, &edits) {
             Ok((edited, _)) => edited,
             Err(problems) => {
-                // The page again with what was typed, each problem named.
-                let mut shown = (*e.definition).clone();
-                for q in &mut shown.questions {
-                    if let Some(edit) = edits.iter().find(|x| x.id == q.id) {
-                        q.text = edit.text.clone();
-                        q.required = edit.required;
-                    }
-                }
+                let shown = as_typed(&e.definition, &edits);
                 return render(&state, &req, &posted.signed, &e, &shown, &problems);
             }
+        };
+        let edited = if action == "add" {
+            let Some(new) = new_question(&posted)? else {
+                return Err(AdminError::BadRequest);
+            };
+            let id = format!("q_{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+            match survey_edit::add(&edited, &new, &id) {
+                Ok(added) => added,
+                Err(problem) => {
+                    let shown = as_typed(&e.definition, &edits);
+                    return render(&state, &req, &posted.signed, &e, &shown, &[problem]);
+                }
+            }
+        } else {
+            edited
         };
         if let Some(code) = action.strip_prefix("preview_") {
             let lang = Language::parse(code).ok_or(AdminError::BadRequest)?;
@@ -333,7 +359,7 @@ pub async fn save(
                 Ok(page.replacen("<main>", &banner, 1)),
             ));
         }
-        if action != "save" {
+        if action != "save" && action != "add" {
             return Err(AdminError::BadRequest);
         }
         let actor = Actor::user(&posted.signed.account);
