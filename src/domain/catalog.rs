@@ -57,11 +57,57 @@ pub struct Catalog {
     pub services: Vec<Service>,
 }
 
-/// One refused line of a catalog file (line 1 is the header).
+/// One refused line of a catalog file (line 1 is the header): in English for the command line,
+/// and as problems that a page words in its reader's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError {
     pub line: u64,
     pub message: String,
+    pub problems: Vec<Problem>,
+}
+
+/// One thing wrong, as a key under `admin.catalog.problems` and the values its text names
+/// (`{code}`, `{line}`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: &'static str,
+    pub values: Vec<(&'static str, String)>,
+}
+
+impl LineError {
+    /// A refusal with its English words only (pages show them as they are).
+    pub fn new(line: u64, message: impl Into<String>) -> LineError {
+        LineError {
+            line,
+            message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// The English words and the problem they stand for.
+pub fn problem(
+    key: &'static str,
+    values: &[(&'static str, &str)],
+    english: String,
+) -> (String, Problem) {
+    (
+        english,
+        Problem {
+            key,
+            values: values.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        },
+    )
+}
+
+/// A line refused for these problems.
+pub fn refused(line: u64, problems: Vec<(String, Problem)>) -> LineError {
+    let (words, problems): (Vec<String>, Vec<Problem>) = problems.into_iter().unzip();
+    LineError {
+        line,
+        message: words.join("; "),
+        problems,
+    }
 }
 
 impl std::fmt::Display for LineError {
@@ -79,24 +125,33 @@ pub fn is_valid_code(code: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
-fn err(line: u64, message: impl Into<String>) -> LineError {
-    LineError {
-        line,
-        message: message.into(),
-    }
+fn err(
+    line: u64,
+    key: &'static str,
+    values: &[(&'static str, &str)],
+    english: String,
+) -> LineError {
+    refused(line, vec![problem(key, values, english)])
 }
 
 /// Parses a whole catalog file; any error refuses the whole file, so that nothing half-applied
 /// reaches the database.
 pub fn parse_catalog(bytes: &[u8]) -> Result<Catalog, Vec<LineError>> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(vec![err(0, "the file is larger than 8 MiB")]);
+        return Err(vec![err(
+            0,
+            "too_big",
+            &[],
+            "the file is larger than 8 MiB".into(),
+        )]);
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if std::str::from_utf8(bytes).is_err() {
         return Err(vec![err(
             first_bad_utf8_line(bytes),
-            "the file is not UTF-8 (in Excel: Save As, \"CSV UTF-8\")",
+            "not_utf8",
+            &[],
+            "the file is not UTF-8 (in Excel: Save As, \"CSV UTF-8\")".into(),
         )]);
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -105,15 +160,28 @@ pub fn parse_catalog(bytes: &[u8]) -> Result<Catalog, Vec<LineError>> {
         .from_reader(bytes);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Err(e) => return Err(vec![err(1, format!("unreadable header: {e}"))]),
+        Err(e) => {
+            return Err(vec![err(
+                1,
+                "header",
+                &[],
+                format!("unreadable header: {e}"),
+            )])
+        }
     };
     if header.len() < REQUIRED_HEADER.len() || header[..REQUIRED_HEADER.len()] != REQUIRED_HEADER {
-        let message = if header.iter().all(|c| c.is_empty()) {
-            "the file is empty".to_string()
+        let columns = REQUIRED_HEADER.join(",");
+        let refusal = if header.iter().all(|c| c.is_empty()) {
+            err(1, "empty", &[], "the file is empty".into())
         } else {
-            format!("the header must start with {}", REQUIRED_HEADER.join(","))
+            err(
+                1,
+                "header",
+                &[("columns", &columns)],
+                format!("the header must start with {columns}"),
+            )
         };
-        return Err(vec![err(1, message)]);
+        return Err(vec![refusal]);
     }
     let extra = |prefix: &str| -> Vec<(usize, Language)> {
         header
@@ -141,7 +209,7 @@ pub fn parse_catalog(bytes: &[u8]) -> Result<Catalog, Vec<LineError>> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(err(line, format!("unreadable row: {e}")));
+                errors.push(err(line, "row", &[], format!("unreadable row: {e}")));
                 continue;
             }
         };
@@ -161,27 +229,45 @@ pub fn parse_catalog(bytes: &[u8]) -> Result<Catalog, Vec<LineError>> {
         let (dept_code, dept_name, code, name) = (cell(0), cell(1), cell(2), cell(3));
         let mut problems = Vec::new();
         if !is_valid_code(&dept_code) {
-            problems.push(format!(
-                "department_code {dept_code:?} must be lower-case letters, digits, '.', '_' or '-'"
+            problems.push(problem(
+                "department_code",
+                &[("code", &dept_code)],
+                format!(
+                    "department_code {dept_code:?} must be lower-case letters, digits, '.', '_' or '-'"
+                ),
             ));
         }
         if dept_name.is_empty() || dept_name.chars().count() > 200 {
-            problems.push("department_name must have 1 to 200 characters".to_string());
+            problems.push(problem(
+                "department_name",
+                &[],
+                "department_name must have 1 to 200 characters".into(),
+            ));
         }
         if !is_valid_code(&code) {
-            problems.push(format!(
-                "service_code {code:?} must be lower-case letters, digits, '.', '_' or '-'"
+            problems.push(problem(
+                "service_code",
+                &[("code", &code)],
+                format!(
+                    "service_code {code:?} must be lower-case letters, digits, '.', '_' or '-'"
+                ),
             ));
         }
         if name.is_empty() || name.chars().count() > 200 {
-            problems.push("service_name must have 1 to 200 characters".to_string());
+            problems.push(problem(
+                "service_name",
+                &[],
+                "service_name must have 1 to 200 characters".into(),
+            ));
         }
         let sla_days = match cell(4).parse::<i32>() {
             Ok(n) if (0..=365).contains(&n) => n,
             _ => {
-                problems.push(format!(
-                    "sla_days {:?} must be a whole number from 0 to 365",
-                    cell(4)
+                let given = cell(4);
+                problems.push(problem(
+                    "sla_days",
+                    &[("value", &given)],
+                    format!("sla_days {given:?} must be a whole number from 0 to 365"),
                 ));
                 0
             }
@@ -190,23 +276,35 @@ pub fn parse_catalog(bytes: &[u8]) -> Result<Catalog, Vec<LineError>> {
             None | Some("") | Some("residents") => ServiceAudience::Residents,
             Some("employees") => ServiceAudience::Employees,
             Some(other) => {
-                problems.push(format!("audience {other:?} must be residents or employees"));
+                problems.push(problem(
+                    "audience",
+                    &[("value", other)],
+                    format!("audience {other:?} must be residents or employees"),
+                ));
                 ServiceAudience::Residents
             }
         };
         if let Some(first) = service_seen.get(&code) {
-            problems.push(format!(
-                "service_code {code:?} already appears on line {first}"
+            let first = first.to_string();
+            problems.push(problem(
+                "service_repeated",
+                &[("code", &code), ("line", &first)],
+                format!("service_code {code:?} already appears on line {first}"),
             ));
         }
         match dept_seen.get(&dept_code) {
-            Some((first, known)) if *known != dept_name => problems.push(format!(
-                "department {dept_code:?} is named {known:?} on line {first}"
-            )),
+            Some((first, known)) if *known != dept_name => {
+                let first = first.to_string();
+                problems.push(problem(
+                    "department_renamed",
+                    &[("code", &dept_code), ("name", known), ("line", &first)],
+                    format!("department {dept_code:?} is named {known:?} on line {first}"),
+                ))
+            }
             _ => {}
         }
         if !problems.is_empty() {
-            errors.push(err(line, problems.join("; ")));
+            errors.push(refused(line, problems));
             continue;
         }
         service_seen.insert(code.clone(), line);
@@ -231,7 +329,12 @@ pub fn parse_catalog(bytes: &[u8]) -> Result<Catalog, Vec<LineError>> {
         return Err(errors);
     }
     if catalog.services.is_empty() {
-        return Err(vec![err(2, "the file has a header but no services")]);
+        return Err(vec![err(
+            2,
+            "no_services",
+            &[],
+            "the file has a header but no services".into(),
+        )]);
     }
     Ok(catalog)
 }

@@ -18,13 +18,13 @@ pub fn utf8_text(bytes: &[u8]) -> Result<&str, LineError> {
                 Some(name) => format!(" It looks like {name}."),
                 None => String::new(),
             };
-            Err(LineError {
+            Err(LineError::new(
                 line,
-                message: format!(
+                format!(
                     "the file is not UTF-8.{guess} In Excel use Save As, \"CSV UTF-8\"; or convert \
                      it with: iconv -f WINDOWS-1255 -t UTF-8"
                 ),
-            })
+            ))
         }
     }
 }

@@ -38,7 +38,7 @@ pub fn parse_recipients(
     mut progress: impl FnMut(u64),
 ) -> Result<RecipientList, Vec<LineError>> {
     let text = utf8_text(bytes).map_err(|e| vec![e])?;
-    let err = |line: u64, message: String| LineError { line, message };
+    let err = |line: u64, message: String| LineError::new(line, message);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::audit::{self, Action, Actor, Change};
 use super::catalog::{import, names_json};
 use crate::db::{self, catalog::DepartmentRow, DbConnection, DbError};
-use crate::domain::catalog::{is_valid_code, Catalog, LineError};
+use crate::domain::catalog::{is_valid_code, problem, refused, Catalog, LineError};
 use crate::domain::language::Language;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,25 +42,27 @@ pub fn save_department(
 ) -> Result<(), CatalogError> {
     let mut problems = Vec::new();
     if !is_valid_code(&form.code) {
-        problems.push(format!(
-            "department_code {:?} must be lower-case letters, digits, '.', '_' or '-'",
-            form.code
+        problems.push(problem(
+            "department_code",
+            &[("code", &form.code)],
+            format!(
+                "department_code {:?} must be lower-case letters, digits, '.', '_' or '-'",
+                form.code
+            ),
         ));
     }
-    let all_names = std::iter::once(&form.name).chain(form.names.values());
-    for name in all_names {
-        if name.chars().count() > 200 || name.chars().any(char::is_control) {
-            problems.push("a department name has at most 200 characters".to_string());
-        }
-    }
-    if form.name.trim().is_empty() {
-        problems.push("department_name must have 1 to 200 characters".to_string());
+    let too_long = std::iter::once(&form.name)
+        .chain(form.names.values())
+        .any(|name| name.chars().count() > 200 || name.chars().any(char::is_control));
+    if too_long || form.name.trim().is_empty() {
+        problems.push(problem(
+            "department_name",
+            &[],
+            "department_name must have 1 to 200 characters".into(),
+        ));
     }
     if !problems.is_empty() {
-        return Err(CatalogError::Refused(vec![LineError {
-            line: 0,
-            message: problems.join("; "),
-        }]));
+        return Err(CatalogError::Refused(vec![refused(0, problems)]));
     }
     let row = DepartmentRow {
         code: form.code.clone(),
@@ -187,13 +189,16 @@ fn one_line_catalog(
     let bytes = written
         .map_err(|e| e.to_string())
         .and_then(|()| w.into_inner().map_err(|e| e.to_string()))
-        .map_err(|e| {
-            CatalogError::Refused(vec![LineError {
-                line: 0,
-                message: e,
-            }])
-        })?;
-    crate::domain::catalog::parse_catalog(&bytes).map_err(CatalogError::Refused)
+        .map_err(|e| CatalogError::Refused(vec![LineError::new(0, e)]))?;
+    // A form has no lines: its problems are the form's own.
+    crate::domain::catalog::parse_catalog(&bytes).map_err(|lines| {
+        CatalogError::Refused(
+            lines
+                .into_iter()
+                .map(|l| LineError { line: 0, ..l })
+                .collect(),
+        )
+    })
 }
 
 /// Offers a service again or stops offering it (its history stays; a deactivated service

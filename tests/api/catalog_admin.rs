@@ -266,6 +266,25 @@ fn catalog_forms_refuse_bad_input_and_non_admins(kind: Kind) {
         assert_eq!(r.status, status, "{why}: {}", r.body);
         assert!(r.body.contains(r#"role="alert""#), "{why}");
     }
+    // The problems are said in the admin's language (Hebrew here), each line by its number.
+    let r = submit(
+        &mut v,
+        &[
+            ("action", "preview"),
+            ("csv", "department_code,department_name,service_code,service_name,sla_days\nBAD,x,ok.one,z,999\n"),
+        ],
+    );
+    assert!(
+        r.body.contains("שורה 2:")
+            && r.body.contains("&quot;BAD&quot;")
+            && r.body.contains("מ-0 עד 365"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("must be"),
+        "no English words on a Hebrew page"
+    );
     for (dept, code, name, sla, why) in [
         (
             "sanitation",

@@ -193,14 +193,30 @@ fn audience_key(audience: &str) -> &'static str {
     }
 }
 
-fn line_problems(errors: Vec<LineError>) -> Vec<String> {
+/// Each refused line in the reader's language: "line N: …" (a form's problems without one).
+fn line_problems(state: &AppState, lang: Language, errors: Vec<LineError>) -> Vec<String> {
+    let text = |key: &str| state.templates.text(lang, &format!("admin.catalog.{key}"));
     errors
         .into_iter()
         .map(|e| {
-            if e.line == 0 {
+            let words = if e.problems.is_empty() {
                 e.message
             } else {
-                e.to_string()
+                e.problems
+                    .iter()
+                    .map(|p| {
+                        p.values
+                            .iter()
+                            .fold(text(&format!("problems.{}", p.key)), |t, (k, v)| {
+                                t.replace(&format!("{{{k}}}"), v)
+                            })
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            match e.line {
+                0 => words,
+                n => format!("{} {n}: {words}", text("line")),
             }
         })
         .collect()
@@ -231,7 +247,7 @@ pub async fn act(
         let refused = |e: CatalogError, service: ServiceFields, csv: String| match e {
             CatalogError::Refused(lines) => Ok(Outcome {
                 status: unprocessable,
-                problems: line_problems(lines),
+                problems: line_problems(&state, posted.signed.lang, lines),
                 service,
                 csv,
                 preview: None,

@@ -346,6 +346,8 @@ pub fn survey_page(
             let html = render_form(state, open.language, &open.survey, intro, &[], &Vec::new())?;
             let parts = Arc::new(cut(&html));
             if let Ok(mut m) = pages.forms.write() {
+                // Pages of an earlier city profile are never asked for again.
+                m.retain(|k, _| k.2 == key.2);
                 m.insert(key, parts.clone());
             }
             parts
