@@ -68,16 +68,30 @@ pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result
     // Shared by every worker: a page rendered once serves them all.
     let pages = web::Data::new(http::public::pages::PageCache::default());
     let transparency = web::Data::new(http::public::transparency::TransparencyCache::default());
+    let https = state.settings.base_url.starts_with("https://");
+    let body_timeout = state.settings.body_timeout;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(pages.clone())
             .app_data(transparency.clone())
-            .wrap(http::security_headers())
+            .wrap_fn(http::json_not_stored)
+            .wrap(http::security_headers(https))
             .wrap_fn(http::access_log)
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                srv.call(http::body_deadline(req, body_timeout))
+            })
             .configure(http::configure)
             .default_service(web::to(not_found))
     })
+    // Slow clients never starve the others: a request's head must arrive within 5 seconds
+    // and its body within `body_timeout`; idle keep-alive connections close after 5 seconds;
+    // and each worker holds at most 4,096 connections (beyond, new ones wait to be accepted).
+    .client_request_timeout(std::time::Duration::from_secs(5))
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+    .keep_alive(std::time::Duration::from_secs(5))
+    .max_connections(4096)
     .listen(listener)?
     .run();
     Ok(server)

@@ -111,6 +111,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 /// Plain-text templates (subjects and text bodies): rendered without HTML escaping.
 const TEXT_TEMPLATES: &[(&str, &str)] = &[
+    ("css/page", include_str!("../templates/css/page.css.hbs")),
+    ("css/admin", include_str!("../templates/css/admin.css.hbs")),
     (
         "email/digest/subject.txt",
         include_str!("../templates/email/digest/subject.txt.hbs"),
@@ -160,6 +162,32 @@ pub struct Templates {
     text: Handlebars<'static>,
     strings: HashMap<Language, Value>,
     city: City,
+    /// The stylesheets as rendered for a city profile's version.
+    sheets: RwLock<Option<(u64, Arc<Sheets>)>>,
+}
+
+/// The pages' two stylesheets (public and admin), served from mashov's own origin so that the
+/// pages' policy allows no inline style. They carry the city's colour.
+pub struct Sheets {
+    pub page: Sheet,
+    pub admin: Sheet,
+}
+
+pub struct Sheet {
+    pub body: String,
+    /// A digest of the body: the stylesheet's address changes with it, so that a browser may
+    /// keep each version for good.
+    pub tag: String,
+}
+
+impl Sheets {
+    pub fn get(&self, name: &str) -> Option<&Sheet> {
+        match name {
+            "page" => Some(&self.page),
+            "admin" => Some(&self.admin),
+            _ => None,
+        }
+    }
 }
 
 /// The city's current profile, shared with the template helpers so that a change shows on the
@@ -287,7 +315,43 @@ impl Templates {
             text,
             strings,
             city,
+            sheets: RwLock::new(None),
         })
+    }
+
+    /// The stylesheets for the city as it is now (rendered again after a change).
+    pub fn sheets(&self) -> Result<Arc<Sheets>, TemplateError> {
+        let version = self.city_version();
+        if let Some((v, sheets)) = self.sheets.read().ok().and_then(|s| s.clone()) {
+            if v == version {
+                return Ok(sheets);
+            }
+        }
+        let sheet = |name: &str| -> Result<Sheet, TemplateError> {
+            use sha2::{Digest, Sha256};
+            let body = self.text.render(name, &Value::Null)?;
+            let digest = Sha256::digest(body.as_bytes());
+            let tag = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            Ok(Sheet { body, tag })
+        };
+        let sheets = Arc::new(Sheets {
+            page: sheet("css/page")?,
+            admin: sheet("css/admin")?,
+        });
+        if let Ok(mut s) = self.sheets.write() {
+            *s = Some((version, sheets.clone()));
+        }
+        Ok(sheets)
+    }
+
+    /// The address of a stylesheet (`page` or `admin`), with its version.
+    pub fn stylesheet(&self, name: &str) -> String {
+        let tag = self
+            .sheets()
+            .ok()
+            .and_then(|s| s.get(name).map(|s| s.tag.clone()))
+            .unwrap_or_default();
+        format!("/assets/{name}.css?v={tag}")
     }
 
     /// The city as pages and emails show it now.
@@ -351,6 +415,7 @@ pub struct PageMeta<'a> {
     pub dir: &'static str,
     pub title: String,
     pub t: &'a Value,
+    pub stylesheet: String,
 }
 
 impl<'a> PageMeta<'a> {
@@ -360,6 +425,7 @@ impl<'a> PageMeta<'a> {
             dir: lang.dir(),
             title,
             t: templates.strings(lang),
+            stylesheet: templates.stylesheet("page"),
         }
     }
 }

@@ -46,6 +46,9 @@ pub struct Settings {
     pub brand_color_configured: bool,
     /// How often an idle delivery worker looks for due emails.
     pub outbox_poll: std::time::Duration,
+    /// How long a request's body may take to arrive in full: a client that trickles it is
+    /// answered and cut off instead of holding its connection.
+    pub body_timeout: std::time::Duration,
     /// How often the digest scheduler looks at the clock.
     pub digest_poll: std::time::Duration,
     /// How often `serve` closes campaigns past their closing date and publishes the employee
@@ -362,6 +365,7 @@ impl Settings {
             min_group_size,
             transparency_min_answers,
             outbox_poll: std::time::Duration::from_millis(500),
+            body_timeout: std::time::Duration::from_secs(10),
             digest_poll: std::time::Duration::from_secs(60),
             housekeeping_poll: std::time::Duration::from_secs(600),
             outbox_lease,

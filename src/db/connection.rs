@@ -83,6 +83,7 @@ impl Manager {
                 &self.target,
             )?)),
             Backend::Sqlite => {
+                create_private(&self.target);
                 let mut conn = diesel::SqliteConnection::establish(&self.target)?;
                 // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged
                 // answer survive a power cut, not only a crash; busy_timeout queues writers.
@@ -95,6 +96,24 @@ impl Manager {
             }
         }
     }
+}
+
+/// Creates a new SQLite database file readable by its owner only (`0600`): it holds residents'
+/// contact details. SQLite gives its write-ahead log and shared-memory files the same mode. An
+/// existing file keeps the mode it has (an operator may have chosen another).
+fn create_private(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Fails harmlessly when the file exists; SQLite reports any other problem on open.
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 impl Manager {

@@ -84,6 +84,8 @@ pub struct ListFilter {
     pub assignee: Option<String>,
     /// Only cases not closed.
     pub open_only: bool,
+    /// Only cases after this one, in the list's order (the next page).
+    pub after: Option<crate::domain::cursor::Cursor>,
 }
 
 pub fn list(conn: &mut DbConnection, f: &ListFilter, limit: i64) -> QueryResult<Vec<FollowupRow>> {
@@ -110,6 +112,20 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter, limit: i64) -> QueryResult<
         q = q
             .filter(followups::status.ne("closed"))
             .filter(followups::due_on.lt(day.clone()));
+    }
+    if let Some(c) = &f.after {
+        let (day, at, id) = (c.day.clone(), c.at, c.id.clone());
+        q = q.filter(
+            followups::due_on
+                .gt(day.clone())
+                .or(followups::due_on
+                    .eq(day.clone())
+                    .and(followups::opened_at.gt(at)))
+                .or(followups::due_on
+                    .eq(day)
+                    .and(followups::opened_at.eq(at))
+                    .and(followups::id.gt(id))),
+        );
     }
     q.order((
         followups::due_on.asc(),

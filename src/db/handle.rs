@@ -44,6 +44,8 @@ struct Inner {
     manager: Manager,
     pool: DbPool,
     writer: Writer,
+    /// When a write last went through the health probe (a success holds for a few seconds).
+    written: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Db {
@@ -61,6 +63,7 @@ impl Db {
                 manager,
                 pool,
                 writer,
+                written: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -105,6 +108,35 @@ impl Db {
         use diesel::connection::SimpleConnection;
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(DbError::Query))
             .await
+    }
+
+    /// Checks that the database takes a durable write, through the writer like every write: a
+    /// full disk, a read-only database or a writer stuck on a lock fails it (after `patience`).
+    /// A success holds for five seconds, so that frequent probes cost one write at most.
+    pub async fn probe_write(
+        &self,
+        now: chrono::NaiveDateTime,
+        patience: std::time::Duration,
+    ) -> Result<(), DbError> {
+        let fresh = |t: &Option<std::time::Instant>| {
+            t.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(5))
+        };
+        if self.inner.written.lock().is_ok_and(|t| fresh(&t)) {
+            return Ok(());
+        }
+        let write = self.write(move |conn| super::heartbeat::beat(conn, "healthz", now));
+        match tokio::time::timeout(patience, write).await {
+            Ok(Ok(())) => {
+                if let Ok(mut t) = self.inner.written.lock() {
+                    *t = Some(std::time::Instant::now());
+                }
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(DbError::Commit(
+                "the write probe did not finish in time".into(),
+            )),
+        }
     }
 
     /// Runs a long read on the blocking pool with a pooled connection.

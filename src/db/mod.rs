@@ -12,6 +12,7 @@ pub mod digest;
 pub mod export;
 pub mod followups;
 pub mod handle;
+pub mod heartbeat;
 pub mod inbox;
 pub mod interactions;
 pub mod migrations;

@@ -286,6 +286,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    heartbeats (name) {
+        name -> Text,
+        beat_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
@@ -318,4 +325,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     city_settings,
     survey_assignments,
+    heartbeats,
 );

@@ -270,6 +270,9 @@ fn enum_field<T>(
     parsed
 }
 
+/// The earliest `opened_at` or `closed_at` taken.
+const EARLIEST: DateTime<Utc> = DateTime::from_timestamp_nanos(946_684_800_000_000_000);
+
 fn time_field(
     obj: &Map<String, Value>,
     name: &str,
@@ -278,6 +281,12 @@ fn time_field(
 ) -> Option<NaiveDateTime> {
     let text = text_field(obj, name, 64, required, errors)?;
     match DateTime::parse_from_rfc3339(&text) {
+        // No city request is older than the century: an earlier date is a CRM's placeholder
+        // (0001-01-01, 1970-01-01) and would land in reports as a real one.
+        Ok(t) if t.with_timezone(&Utc) < EARLIEST => {
+            errors.insert(name.into(), "must not be before 2000-01-01".into());
+            None
+        }
         Ok(t) => Some(crate::clock::truncate(t.with_timezone(&Utc)).naive_utc()),
         Err(_) => {
             errors.insert(
@@ -293,6 +302,24 @@ fn time_field(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn times_before_2000_are_refused() {
+        for (field, value) in [
+            ("opened_at", "1999-12-31T23:59:59Z"),
+            ("closed_at", "1970-01-01T00:00:00Z"),
+            ("opened_at", "0001-01-01T00:00:00+02:00"),
+        ] {
+            let mut body = json!({"external_id": "x", "audience": "resident",
+                "service_code": "a.b", "closed_at": "2026-11-27T10:15:00Z"});
+            body[field] = value.into();
+            let errors = parse_interaction(&body, now(), |_, _| true).expect_err(value);
+            assert!(errors[field].contains("2000"), "{field} {value}");
+        }
+        let body = json!({"external_id": "x", "audience": "resident", "service_code": "a.b",
+            "opened_at": "2000-01-01T00:00:00Z", "closed_at": "2026-11-27T10:15:00Z"});
+        assert!(parse_interaction(&body, now(), |_, _| true).is_ok());
+    }
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")

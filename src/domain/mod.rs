@@ -7,6 +7,7 @@ pub mod api_scope;
 pub mod catalog;
 pub mod city;
 pub mod csv_file;
+pub mod cursor;
 pub mod dashboard;
 pub mod followup;
 pub mod interaction;

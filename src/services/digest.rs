@@ -161,14 +161,18 @@ pub fn gather(
     };
     for dept in departments {
         for status in [Status::Open, Status::InProgress] {
+            // The digest names the ten most overdue: no more is read.
             for c in followups::list(
                 conn,
                 &crate::domain::account::Scope::All,
                 Some(status),
                 dept.clone(),
                 true,
+                (10, None),
                 ctx.now,
-            )? {
+            )?
+            .cases
+            {
                 overdue.push(OverdueCase {
                     service: service_name(&c.row.service_code),
                     opened_on: c.row.opened_on,

@@ -1,6 +1,7 @@
 //! Follow-up cases: opened with the bad answer that causes them (in its transaction), listed
 //! and moved on by the department that owns them.
 
+use crate::domain::cursor::Cursor;
 use chrono::{DateTime, Utc};
 
 use crate::db::followups::{self as store, FollowupRow, ListFilter, NoteRow};
@@ -83,15 +84,25 @@ fn case(conn: &mut DbConnection, row: FollowupRow, now: DateTime<Utc>) -> Result
     })
 }
 
-/// Cases by status, department and overdue, most urgent first.
+/// One page of the case list.
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// Cases by status, department and overdue, most urgent first: at most `limit`, after
+/// `after` (a page's cursor), and where the next page starts.
 pub fn list(
     conn: &mut DbConnection,
     scope: &Scope,
     status: Option<Status>,
     department: Option<String>,
     overdue: bool,
+    page: (i64, Option<Cursor>),
     now: DateTime<Utc>,
-) -> Result<Vec<Case>, DbError> {
+) -> Result<CasePage, DbError> {
+    let (limit, after) = page;
     let filter = ListFilter {
         status: status.map(|s| s.as_str().to_string()),
         department,
@@ -100,13 +111,26 @@ pub fn list(
             Scope::All => None,
             Scope::Departments(d) => Some(d.clone()),
         },
+        after,
         ..ListFilter::default()
     };
-    let mut out = Vec::new();
-    for row in store::list(conn, &filter, 1000)? {
-        out.push(case(conn, row, now)?);
+    // One more than asked: whether a next page exists, without counting.
+    let mut rows = store::list(conn, &filter, limit + 1)?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| Cursor {
+            day: r.due_on.clone(),
+            at: r.opened_at,
+            id: r.id.clone(),
+        })
+    } else {
+        None
+    };
+    let mut cases = Vec::with_capacity(rows.len());
+    for row in rows {
+        cases.push(case(conn, row, now)?);
     }
-    Ok(out)
+    Ok(CasePage { cases, next })
 }
 
 /// A case in the caller's scope; out of scope reads as not there at all.
@@ -211,6 +235,7 @@ pub fn inbox(
         assignee: filter.assignee.clone(),
         open_only: filter.status.is_none(),
         overdue_before: None,
+        after: None,
     };
     let mut out = Vec::new();
     for row in store::list(conn, &list, INBOX_LIMIT)? {

@@ -94,7 +94,7 @@ fn a_new_name_and_colour_show_on_the_next_survey_page_and_email(kind: Kind) {
     );
 
     // The same survey page, asked again: the new name and colour, no restart.
-    let page = app.get(&before).body;
+    let page = app.styled(&before);
     assert!(
         page.contains("بلدية حولون") && !page.contains("بلدية نموذجية"),
         "{page}"
@@ -170,7 +170,7 @@ fn the_configuration_wins_over_what_an_admin_stores(kind: Kind) {
     assert!(form.body.contains("MASHOV_BRAND_COLOR") && form.body.contains("#123456"));
     let r = save(&mut v, &[("name_he", "עיריית חולון"), ("color", "#7a1f3d")]);
     assert_eq!(r.status, 303);
-    let page = app.get(&app.new_survey_path("WIN-1", "he")).body;
+    let page = app.styled(&app.new_survey_path("WIN-1", "he"));
     assert!(page.contains("Configured City") && !page.contains("עיריית חולון"));
     assert!(page.contains("#123456") && !page.contains("#7a1f3d"));
     // The fields the configuration sets are read-only: whatever a post says, what was stored

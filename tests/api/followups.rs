@@ -11,6 +11,7 @@ both_backends!(
     bad_answers_open_cases_that_are_listed_moved_on_and_counted,
     case_changes_refuse_bad_input,
     the_citys_holidays_do_not_count_toward_a_cases_due_day,
+    the_case_list_is_paged_by_a_next_token_that_skips_and_repeats_nothing,
 );
 
 /// Reports a request on `service` and answers it; returns the answer's path.
@@ -283,4 +284,73 @@ fn the_citys_holidays_do_not_count_toward_a_cases_due_day(kind: Kind) {
     let overdue = cases(&app, "?overdue=true");
     assert_eq!(overdue.len(), 1, "{overdue:?}");
     assert_eq!(overdue[0]["due_on"], "2026-09-23");
+}
+
+fn the_case_list_is_paged_by_a_next_token_that_skips_and_repeats_nothing(kind: Kind) {
+    let start = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |s| s.send_rules.frequency_cap = None) else {
+        return;
+    };
+    // Seven cases, two services with different SLAs, some opened at the same second.
+    for i in 0..7 {
+        let service = if i % 2 == 0 {
+            "sanitation.bulky-waste"
+        } else {
+            "engineering.hazard"
+        };
+        answer(&app, &format!("PAGE-{i}"), service, &[("overall", "1")]);
+        if i % 3 == 2 {
+            app.clock.advance(chrono::Duration::minutes(5));
+        }
+    }
+    let all: Vec<String> = cases(&app, "")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(all.len(), 7);
+    let page = |query: &str| {
+        let r = app.get_api(&format!("/api/v1/followups{query}"));
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        r.json()
+    };
+    let mut walked = Vec::new();
+    let mut query = "?limit=3".to_string();
+    let mut pages = 0;
+    loop {
+        let p = page(&query);
+        pages += 1;
+        let items = p["followups"].as_array().expect("list");
+        assert!(items.len() <= 3);
+        walked.extend(
+            items
+                .iter()
+                .map(|c| c["id"].as_str().expect("id").to_string()),
+        );
+        match p["next"].as_str() {
+            Some(next) => query = format!("?limit=3&next={next}"),
+            None => break,
+        }
+        assert!(pages < 10, "the walk ends");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(walked, all, "every case once, in the list's order");
+    // A full last page says so: no token to an empty page.
+    assert!(page("?limit=7")["next"].is_null());
+    // Filters apply on every page.
+    let first = page("?limit=1&status=open");
+    let next = first["next"].as_str().expect("more open cases");
+    let second = page(&format!("?limit=1&status=open&next={next}"));
+    assert_ne!(first["followups"][0]["id"], second["followups"][0]["id"]);
+
+    for bad in [
+        "?limit=0",
+        "?limit=1001",
+        "?limit=ten",
+        "?next=nonsense",
+        "?next=MQoyMDI2LTEyLTAyCjEKJyBPUiAxPTEgLS0",
+        "?limit=2&limit=3",
+    ] {
+        let r = app.get_api(&format!("/api/v1/followups{bad}"));
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+    }
 }

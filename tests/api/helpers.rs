@@ -249,6 +249,17 @@ impl TestApp {
         resp(agent().get(&self.url(path)).call())
     }
 
+    /// A page and, after it, the stylesheet it links (where its colours are).
+    pub fn styled(&self, path: &str) -> String {
+        let page = self.get(path).body;
+        let start = r#"<link rel="stylesheet" href=""#;
+        let at = page.find(start).expect("a stylesheet") + start.len();
+        let href = page[at..at + page[at..].find('"').expect("its end")].replace("&#x3D;", "=");
+        let sheet = self.get(&href);
+        assert_eq!(sheet.status, 200, "{href}");
+        format!("{page}\n{}", sheet.body)
+    }
+
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8], key: Option<&str>) -> Resp {
         let mut req = agent()
             .post(&self.url(path))

@@ -51,34 +51,65 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // policy browsers send `Origin: null` on form posts, which the origin check must
             // refuse. The app's own pages carry no secret in their URLs.
             .wrap(DefaultHeaders::new().add(("Referrer-Policy", "same-origin")))
-            .route("", web::get().to(dashboard::show))
-            .route("/departments/{code}", web::get().to(dashboard::department))
-            .route("/services/{code}", web::get().to(dashboard::service))
-            .route("/followups", web::get().to(followups::inbox))
-            .route("/followups/{id}", web::get().to(case::show))
-            .route("/followups/{id}", web::post().to(case::act))
-            .route("/users", web::get().to(users::show))
-            .route("/users", web::post().to(users::act))
-            .route("/keys", web::get().to(keys::show))
-            .route("/keys", web::post().to(keys::act))
-            .route("/digest", web::get().to(recipients::show))
-            .route("/digest", web::post().to(recipients::act))
-            .route("/audit", web::get().to(audit::show))
-            .route("/catalog", web::get().to(catalog::show))
-            .route("/catalog", web::post().to(catalog::act))
-            .route("/catalog.csv", web::get().to(catalog_file::export))
-            .route("/surveys", web::get().to(survey_setup::list))
-            .route("/surveys", web::post().to(survey_setup::create))
-            .route("/surveys/assignments", web::post().to(survey_setup::assign))
-            .route("/surveys/{key}", web::get().to(surveys::edit))
-            .route("/surveys/{key}", web::post().to(surveys::save))
-            .route("/settings", web::get().to(settings::show))
-            .route("/settings", web::post().to(settings::save))
-            .route("/settings/logo", web::post().to(logo::upload))
-            .route("/login", web::get().to(login::form))
-            .route("/login", web::post().to(login::submit))
-            .route("/logout", web::post().to(login::logout))
-            .route("/language/{code}", web::get().to(switch_language)),
+            .service(web::resource("").route(web::get().to(dashboard::show)))
+            .service(
+                web::resource("/departments/{code}").route(web::get().to(dashboard::department)),
+            )
+            .service(web::resource("/services/{code}").route(web::get().to(dashboard::service)))
+            .service(web::resource("/followups").route(web::get().to(followups::inbox)))
+            .service(
+                web::resource("/followups/{id}")
+                    .route(web::get().to(case::show))
+                    .route(web::post().to(case::act)),
+            )
+            .service(
+                web::resource("/users")
+                    .route(web::get().to(users::show))
+                    .route(web::post().to(users::act)),
+            )
+            .service(
+                web::resource("/keys")
+                    .route(web::get().to(keys::show))
+                    .route(web::post().to(keys::act)),
+            )
+            .service(
+                web::resource("/digest")
+                    .route(web::get().to(recipients::show))
+                    .route(web::post().to(recipients::act)),
+            )
+            .service(web::resource("/audit").route(web::get().to(audit::show)))
+            .service(
+                web::resource("/catalog")
+                    .route(web::get().to(catalog::show))
+                    .route(web::post().to(catalog::act)),
+            )
+            .service(web::resource("/catalog.csv").route(web::get().to(catalog_file::export)))
+            .service(
+                web::resource("/surveys")
+                    .route(web::get().to(survey_setup::list))
+                    .route(web::post().to(survey_setup::create)),
+            )
+            .service(
+                web::resource("/surveys/assignments").route(web::post().to(survey_setup::assign)),
+            )
+            .service(
+                web::resource("/surveys/{key}")
+                    .route(web::get().to(surveys::edit))
+                    .route(web::post().to(surveys::save)),
+            )
+            .service(
+                web::resource("/settings")
+                    .route(web::get().to(settings::show))
+                    .route(web::post().to(settings::save)),
+            )
+            .service(web::resource("/settings/logo").route(web::post().to(logo::upload)))
+            .service(
+                web::resource("/login")
+                    .route(web::get().to(login::form))
+                    .route(web::post().to(login::submit)),
+            )
+            .service(web::resource("/logout").route(web::post().to(login::logout)))
+            .service(web::resource("/language/{code}").route(web::get().to(switch_language))),
     );
 }
 

@@ -42,6 +42,7 @@ pub struct Chrome<'a> {
     pub csrf: Option<String>,
     pub nav: Vec<NavLink>,
     pub languages: Vec<LanguageLink>,
+    pub stylesheet: String,
 }
 
 impl<'a> Chrome<'a> {
@@ -115,6 +116,7 @@ impl<'a> Chrome<'a> {
             csrf: signed.map(|s| s.csrf.clone()),
             nav,
             languages,
+            stylesheet: state.templates.stylesheet("admin"),
         }
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::{authenticate, read_json, ApiError};
 use crate::domain::api_scope::ApiScope;
+use crate::domain::cursor::Cursor;
 use crate::domain::followup::Status;
 use crate::domain::FieldErrors;
 use crate::services::catalog;
@@ -13,6 +14,9 @@ use crate::state::AppState;
 
 /// The longest note kept.
 const MAX_NOTE: usize = 2000;
+/// Cases in a page of the list when `limit` is not given, and the most a page may hold.
+const DEFAULT_PAGE: i64 = 100;
+const MAX_PAGE: i64 = 1000;
 
 impl From<FollowupError> for ApiError {
     fn from(e: FollowupError) -> Self {
@@ -99,6 +103,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))?;
     let mut errors = FieldErrors::new();
     let (mut status, mut department, mut overdue) = (None, None, false);
+    let (mut limit, mut after) = (DEFAULT_PAGE, None);
     let mut seen = Vec::new();
     for (k, v) in &pairs {
         if seen.contains(k) {
@@ -119,6 +124,21 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 "false" => overdue = false,
                 _ => {
                     errors.insert(k.clone(), "must be true or false".into());
+                }
+            },
+            "limit" => match v.parse::<i64>().ok().filter(|n| (1..=MAX_PAGE).contains(n)) {
+                Some(n) => limit = n,
+                None => {
+                    errors.insert(k.clone(), format!("must be a number from 1 to {MAX_PAGE}"));
+                }
+            },
+            "next" => match Cursor::decode(v) {
+                Some(c) => after = Some(c),
+                None => {
+                    errors.insert(
+                        k.clone(),
+                        "is not a next token this list gave (pass it on unchanged)".into(),
+                    );
                 }
             },
             _ => {
@@ -149,12 +169,23 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                     ));
                 }
             }
-            let cases = followups::list(conn, &grant.scope(), status, department, overdue, now)?;
-            Ok(followups::in_context(conn, cases)?)
+            let page = followups::list(
+                conn,
+                &grant.scope(),
+                status,
+                department,
+                overdue,
+                (limit, after),
+                now,
+            )?;
+            Ok((followups::in_context(conn, page.cases)?, page.next))
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "followups": cases.iter().map(|c| case_json(c, true)).collect::<Vec<_>>() })))
+    let (cases, next) = cases;
+    Ok(HttpResponse::Ok().json(json!({
+        "followups": cases.iter().map(|c| case_json(c, true)).collect::<Vec<_>>(),
+        "next": next.map(|c| c.encode()),
+    })))
 }
 
 #[tracing::instrument(name = "api.followups.update", skip_all)]

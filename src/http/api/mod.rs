@@ -20,22 +20,19 @@ pub use error::ApiError;
 pub const MAX_BODY: usize = 64 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/interactions", web::post().to(interactions::create))
-        .route("/catalog", web::get().to(catalog::list))
-        .route(
-            "/public/summary.json",
-            web::get().to(crate::http::public::transparency::summary_json),
+    cfg.service(web::resource("/interactions").route(web::post().to(interactions::create)))
+        .service(web::resource("/catalog").route(web::get().to(catalog::list)))
+        .service(
+            web::resource("/public/summary.json")
+                .route(web::get().to(crate::http::public::transparency::summary_json)),
         )
-        .route("/openapi.json", web::get().to(openapi::document))
-        .route("/reports/summary", web::get().to(reports::summary))
-        .route("/reports/breakdown", web::get().to(reports::breakdown))
-        .route("/reports/comments", web::get().to(reports::comments))
-        .route(
-            "/export/responses.csv",
-            web::get().to(export::responses_csv),
-        )
-        .route("/followups", web::get().to(followups::list))
-        .route("/followups/{id}", web::patch().to(followups::update));
+        .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
+        .service(web::resource("/reports/summary").route(web::get().to(reports::summary)))
+        .service(web::resource("/reports/breakdown").route(web::get().to(reports::breakdown)))
+        .service(web::resource("/reports/comments").route(web::get().to(reports::comments)))
+        .service(web::resource("/export/responses.csv").route(web::get().to(export::responses_csv)))
+        .service(web::resource("/followups").route(web::get().to(followups::list)))
+        .service(web::resource("/followups/{id}").route(web::patch().to(followups::update)));
 }
 
 /// Checks `Authorization: Bearer KEY` against the active keys, and that the key has `scope`:

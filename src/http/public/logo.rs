@@ -28,7 +28,9 @@ pub async fn logo(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Ht
     r.content_type(logo.kind.content_type())
         // Pages link `/logo?v=VERSION`: a new logo is a new address.
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .insert_header((header::ETAG, etag));
+        .insert_header((header::ETAG, etag))
+        // Emails show it from mail readers on other origins.
+        .insert_header(("Cross-Origin-Resource-Policy", "cross-origin"));
     if logo.kind == LogoKind::Svg {
         r.insert_header((
             header::CONTENT_SECURITY_POLICY,
