@@ -743,6 +743,8 @@ pub fn case_tallies(
 #[derive(Debug, Clone, QueryableByName)]
 pub struct CommentRow {
     #[diesel(sql_type = Text)]
+    pub response_id: String,
+    #[diesel(sql_type = Text)]
     pub service_code: String,
     #[diesel(sql_type = Text)]
     pub day: String,
@@ -758,22 +760,29 @@ pub fn comments(
     conn: &mut DbConnection,
     filter: &Filter,
     by_text: bool,
+    after: Option<(&str, &str)>,
     limit: i64,
 ) -> QueryResult<Vec<CommentRow>> {
-    let (cond, binds) = conditions(filter);
-    let cond = cond
+    let (cond, mut binds) = conditions(filter);
+    let mut cond = cond
         .replace("audience", "r.audience")
         .replace("day ", "r.day ")
         .replace("service_code", "r.service_code")
         .replace("channel", "r.channel");
+    // Newest day first, then by response: a page's last comment says where the next begins.
     let order = if by_text {
         "a.text_value"
     } else {
-        "r.day DESC, a.text_value"
+        "r.day DESC, a.response_id"
     };
+    if let Some((day, id)) = after {
+        cond.push_str(" AND (r.day < ? OR (r.day = ? AND a.response_id > ?))");
+        binds.extend([day.to_string(), day.to_string(), id.to_string()]);
+    }
     let sql = format!(
-        "SELECT r.service_code AS service_code, r.day AS day, r.cohort AS cohort, \
-         a.text_value AS text FROM responses r JOIN answers a ON a.response_id = r.id \
+        "SELECT a.response_id AS response_id, r.service_code AS service_code, r.day AS day, \
+         r.cohort AS cohort, a.text_value AS text FROM responses r \
+         JOIN answers a ON a.response_id = r.id \
          WHERE a.question_id = 'comment' AND a.text_value IS NOT NULL AND {cond} \
          ORDER BY {order} LIMIT {}",
         limit.max(0)

@@ -49,6 +49,50 @@ impl Cursor {
     }
 }
 
+/// Where a page of comments ends: residents' comments by day (newest first) and response,
+/// employees' by their place in the published list (they carry no id that could lead back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    After { day: String, id: String },
+    Offset(u64),
+}
+
+impl Position {
+    pub fn encode(&self) -> String {
+        let text = match self {
+            Position::After { day, id } => format!("c\n{day}\n{id}"),
+            Position::Offset(n) => format!("o\n{n}"),
+        };
+        URL_SAFE_NO_PAD.encode(text)
+    }
+
+    pub fn decode(token: &str) -> Option<Position> {
+        if token.len() > 400 {
+            return None;
+        }
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+        let parts: Vec<&str> = text.split('\n').collect();
+        match parts.as_slice() {
+            ["c", day, id] => {
+                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+                let id_ok = !id.is_empty()
+                    && id.len() <= 64
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                id_ok.then(|| Position::After {
+                    day: day.to_string(),
+                    id: id.to_string(),
+                })
+            }
+            ["o", n] => n
+                .parse()
+                .ok()
+                .filter(|n| *n <= 1_000_000)
+                .map(Position::Offset),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +119,28 @@ mod tests {
             &"A".repeat(401),
         ] {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
+            assert_eq!(Position::decode(bad), None, "{bad}");
+        }
+        for p in [
+            Position::After {
+                day: "2026-12-01".into(),
+                id: "abc-123".into(),
+            },
+            Position::Offset(40),
+        ] {
+            assert_eq!(Position::decode(&p.encode()), Some(p.clone()));
+        }
+        for bad in [
+            "o\n-1",
+            "o\n9999999",
+            "c\n2026-12-01\n' --",
+            "c\nnot-a-day\nabc",
+        ] {
+            assert_eq!(
+                Position::decode(&URL_SAFE_NO_PAD.encode(bad)),
+                None,
+                "{bad}"
+            );
         }
     }
 }

@@ -95,7 +95,8 @@ pub fn read_comments(
     filter: &CommentFilter,
 ) -> Result<Vec<Comment>, ReportQueryError> {
     if params.audience == Audience::Employee {
-        return Ok(reports::comments(conn, ctx, params, COMMENTS)?
+        return Ok(reports::comments(conn, ctx, params, COMMENTS, None)?
+            .comments
             .into_iter()
             .map(|c| Comment {
                 when: c.day,

@@ -149,7 +149,8 @@ pub fn gather(
             (sunday, value, n)
         })
         .collect();
-    let comments = reports::comments(conn, ctx, &params(week, end, scope), 5)?
+    let comments = reports::comments(conn, ctx, &params(week, end, scope), 5, None)?
+        .comments
         .into_iter()
         .map(|c| (service_name(&c.service), c.text))
         .collect();

@@ -629,6 +629,22 @@ fn probe_every_surface(app: &TestApp, shown: &[&str]) {
                 }
                 let (_, allowed) = in_scope(&|_, _| true);
                 assert_eq!(texts.len(), allowed, "{query}: the shown groups' comments");
+                // The same comments, two at a time.
+                let mut paged = BTreeSet::new();
+                let mut next = String::new();
+                loop {
+                    let r = app.get_api(&format!("/api/v1/reports/comments?{query}&limit=2{next}"));
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    let page = r.json();
+                    for c in page["comments"].as_array().expect("comments") {
+                        assert!(paged.insert(c["text"].as_str().expect("text").to_string()));
+                    }
+                    match page["next"].as_str() {
+                        Some(n) => next = format!("&next={n}"),
+                        None => break,
+                    }
+                }
+                assert_eq!(paged, texts, "{query}: paged as a whole");
             }
         }
     }

@@ -10,6 +10,7 @@ use crate::helpers::{spawn_app_with, Kind, TestApp};
 both_backends!(
     figures_match_their_definitions_on_a_known_data_set,
     bad_report_parameters_are_named_with_422,
+    comments_are_paged_newest_first_by_a_next_token,
 );
 
 /// Reports a resident request on `service` by `channel` and answers it with `answer` (unless
@@ -412,4 +413,58 @@ fn sqlite_and_postgresql_give_the_same_numbers() {
     let total = get(&pg, "summary?from=2026-09-01&to=2027-03-31");
     assert_eq!(total["invitations"], 240);
     assert!(total["responses"].as_i64().unwrap() > 120);
+}
+
+fn comments_are_paged_newest_first_by_a_next_token(kind: Kind) {
+    let start = Utc.with_ymd_and_hms(2026, 11, 10, 8, 0, 0).unwrap();
+    let Some(app) = spawn_app_with(kind, start, |s| s.send_rules.frequency_cap = None) else {
+        return;
+    };
+    // Seven comments over three days.
+    for i in 0..7 {
+        let text = format!("הערה {i}");
+        answered(
+            &app,
+            &format!("C-{i}"),
+            "sanitation.bulky-waste",
+            "web",
+            &[("overall", "4"), ("comment", &text)],
+        );
+        if i % 3 == 2 {
+            app.clock.advance(chrono::Duration::days(1));
+        }
+    }
+    let query = "comments?from=2026-11-01&to=2026-11-30";
+    let all = get(&app, &format!("{query}&limit=500"));
+    assert!(all["next"].is_null());
+    let all: Vec<Value> = all["comments"].as_array().expect("list").clone();
+    assert_eq!(all.len(), 7);
+    let days: Vec<&str> = all
+        .iter()
+        .map(|c| c["period"].as_str().expect("day"))
+        .collect();
+    let mut newest_first = days.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(days, newest_first);
+    let mut walked = Vec::new();
+    let mut next: Option<String> = None;
+    for page in 1.. {
+        let q = match &next {
+            None => format!("{query}&limit=3"),
+            Some(n) => format!("{query}&limit=3&next={n}"),
+        };
+        let p = get(&app, &q);
+        walked.extend(p["comments"].as_array().expect("list").iter().cloned());
+        next = p["next"].as_str().map(str::to_string);
+        if next.is_none() {
+            assert_eq!(page, 3);
+            break;
+        }
+        assert!(page < 5, "the walk ends");
+    }
+    assert_eq!(walked, all, "every comment once, in order");
+    for bad in ["&next=x", "&next=Ygo", "&limit=0", "&limit=501"] {
+        let r = app.get_api(&format!("/api/v1/reports/{query}{bad}"));
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+    }
 }

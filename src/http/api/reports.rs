@@ -3,6 +3,7 @@
 //! Reports scan many rows, so they run on the blocking pool, never on a request worker; what
 //! they read is first brought up to date through the writer (`reports::refresh`).
 
+use crate::domain::cursor::Position;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde_json::{json, Value};
@@ -136,33 +137,40 @@ pub async fn comments(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let grant = authenticate(&state, &req, ApiScope::ReportsRead).await?;
-    let (mut p, rest) = params(&req, &["limit"])?;
+    let (mut p, rest) = params(&req, &["limit", "next"])?;
     narrow(&state, &mut p, &grant).await?;
+    let invalid =
+        |name: &str, why: &str| ApiError::Invalid([(name.to_string(), why.to_string())].into());
     let limit = match rest.iter().find(|(k, _)| k == "limit") {
         None => 50,
         Some((_, v)) => v
             .parse::<i64>()
             .ok()
             .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| {
-                ApiError::Invalid(
-                    [(
-                        "limit".to_string(),
-                        "must be a number from 1 to 500".to_string(),
-                    )]
-                    .into(),
-                )
-            })?,
+            .ok_or_else(|| invalid("limit", "must be a number from 1 to 500"))?,
     };
-    let comments = fresh_scan(&state, move |conn, ctx| {
-        Ok(reports::comments(conn, ctx, &p, limit)?)
+    let from = match rest.iter().find(|(k, _)| k == "next") {
+        None => None,
+        Some((_, v)) => Some(Position::decode(v).ok_or_else(|| {
+            invalid(
+                "next",
+                "is not a next token this list gave (pass it on unchanged)",
+            )
+        })?),
+    };
+    let page = fresh_scan(&state, move |conn, ctx| {
+        Ok(reports::comments(conn, ctx, &p, limit, from)?)
     })
     .await?;
-    let items: Vec<Value> = comments
+    let items: Vec<Value> = page
+        .comments
         .into_iter()
         .map(|c| json!({"service": c.service, "period": c.day, "text": c.text}))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "comments": items })))
+    Ok(HttpResponse::Ok().json(json!({
+        "comments": items,
+        "next": page.next.map(|p| p.encode()),
+    })))
 }
 
 fn head(report: &Report) -> Value {
