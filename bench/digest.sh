@@ -13,6 +13,7 @@ work=$(mktemp -d)
 port=$((20000 + RANDOM % 10000)); smtp_port=$((port + 1))
 export MASHOV_BIND="127.0.0.1:$port" MASHOV_SECRET_FILE="$SEED_DIR/key" MASHOV_LOG=warn
 export MASHOV_MAIL_FROM="City <digest@city.example>"
+export MASHOV_RATE_LIMIT=0 MASHOV_API_RATE_LIMIT=0
 depts=$(cut -d, -f1 demo/catalog.csv | tail -n +2 | sort -u | tr '\n' ' ')
 i=0
 for n in $(seq 50); do

@@ -13,6 +13,7 @@ export MASHOV_DATABASE_URL="sqlite://$work/mail.db" MASHOV_BIND="127.0.0.1:$port
 export MASHOV_SECRET_FILE="$work/key" MASHOV_LOG=warn MASHOV_SEND_DELAY=0s MASHOV_QUIET_HOURS=
 export MASHOV_SHABBAT=off MASHOV_REMINDER_AFTER=off MASHOV_FREQUENCY_CAP=off
 export MASHOV_MAIL_FROM="City <survey@city.example>"
+export MASHOV_RATE_LIMIT=0 MASHOV_API_RATE_LIMIT=0
 "$BIN" migrate >/dev/null
 "$BIN" catalog import demo/catalog.csv >/dev/null
 key=$("$BIN" apikey create --name bench | tail -n1)

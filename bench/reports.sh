@@ -53,6 +53,7 @@ bench_admin() {
 bench_one() {
   local name=$1 url=$2
   export MASHOV_DATABASE_URL=$url MASHOV_BIND=127.0.0.1:$port MASHOV_SECRET_FILE=$SEED_DIR/key MASHOV_LOG=warn
+  export MASHOV_RATE_LIMIT=0 MASHOV_API_RATE_LIMIT=0
   local key
   key=$("$BIN" apikey create --name "bench-$RANDOM" | tail -n1)
   "$BIN" serve >"$SEED_DIR/$name.log" 2>&1 &

@@ -81,6 +81,24 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// The audit log: set-up changes, reads of personal data and exports.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// The newest entries first, one a line: time (UTC), who, from where, what, target, after.
+    List {
+        /// How many entries (1 to 100000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        limit: i64,
+        /// Only reads of personal data and exports.
+        #[arg(long)]
+        reads: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +178,28 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Export { command } => export::run(&settings, command),
         Command::Digest { command } => digest::run(&settings, command),
         Command::User { command } => user::run(&settings, command),
+        Command::Audit {
+            command: AuditCommand::List { limit, reads },
+        } => {
+            let mut conn = migrated(&settings)?;
+            let rows =
+                db::audit::newest_filtered(&mut conn, limit, reads).map_err(|e| fail(1, e))?;
+            if rows.is_empty() {
+                println!("no entries");
+            }
+            for r in rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    r.at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    r.actor,
+                    r.address.as_deref().unwrap_or("-"),
+                    r.action,
+                    r.target,
+                    r.after_value.as_deref().unwrap_or("-"),
+                );
+            }
+            Ok(())
+        }
         Command::Outbox { command } => {
             let mut conn = migrated(&settings)?;
             let now = clock.now();

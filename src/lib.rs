@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod email;
 pub mod http;
+pub mod limits;
 pub mod services;
 pub mod startup;
 pub mod state;

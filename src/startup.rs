@@ -75,6 +75,7 @@ pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result
             .app_data(state.clone())
             .app_data(pages.clone())
             .app_data(transparency.clone())
+            .wrap_fn(http::limits::limit_clients)
             .wrap_fn(http::json_not_stored)
             .wrap(http::security_headers(https))
             .wrap_fn(http::access_log)
@@ -182,6 +183,8 @@ async fn housekeeping(state: web::Data<AppState>) {
                 let closed = services::campaigns::close_due(conn, &key, now)?;
                 let drained = services::inbox::drain_frozen(conn, &key, now)?;
                 services::sessions::sweep(conn, now)?;
+                // Reads of personal data are kept 24 months, then forgotten.
+                services::audit::purge_reads(conn, now)?;
                 Ok::<_, HousekeepingError>((closed, drained))
             })
             .await;

@@ -24,6 +24,8 @@ pub struct AppState {
     /// Password checks that may run at once: each argon2id check takes 19 MiB and tens of
     /// milliseconds of a core, so a burst of sign-ins waits here instead of exhausting memory.
     pub password_checks: tokio::sync::Semaphore,
+    /// How much one client or key may ask (see `crate::limits`).
+    pub limits: crate::limits::Limits,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
     ) -> Self {
         AppState {
             db,
+            limits: crate::limits::Limits::new(settings.rate_limit, settings.api_rate_limit),
             policy: RwLock::new(Arc::new(settings.clone())),
             settings,
             key,

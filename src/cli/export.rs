@@ -109,6 +109,19 @@ pub fn run(settings: &Settings, command: ExportCommand) -> Result<(), Failure> {
             ),
         ));
     }
+    crate::services::audit::record_read(
+        &mut conn,
+        &crate::services::audit::Actor::command_line(),
+        crate::services::audit::Action::Exported,
+        &out.display().to_string(),
+        serde_json::json!({
+            "audience": plan.audience.as_str(),
+            "from": plan.filter.from_day,
+            "to": plan.filter.to_day,
+        }),
+        ctx.now,
+    )
+    .map_err(|e| fail(1, e))?;
     let tmp = out.with_extension("partial");
     let written = match format {
         Format::Csv => write_csv(&mut conn, &plan, &tmp),

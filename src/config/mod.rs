@@ -68,9 +68,41 @@ pub struct Settings {
     /// The settings an admin may also set (`ADJUSTABLE`) that the environment or the file set,
     /// with the text given: these win over what an admin stores.
     pub configured: BTreeMap<String, String>,
+    /// Requests a minute one client address may make to pages, forms and the public summary
+    /// (`MASHOV_RATE_LIMIT`, 600; 0 turns the limit off).
+    pub rate_limit: u32,
+    /// API calls a minute one key may make (`MASHOV_API_RATE_LIMIT`, 6000; 0: no limit).
+    pub api_rate_limit: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (sign-in throttling counts
     /// per client address); empty: the connection's own address is the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// A number the file may give as text or as a number.
+fn toml_text(v: toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s,
+        toml::Value::Integer(n) => n.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Requests a minute: a whole number up to a million; 0 turns the limit off.
+fn per_minute(name: &str, text: Option<String>, default: u32) -> Result<u32, ConfigError> {
+    match text {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 1_000_000)
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "{name}: {text:?} is not a number of requests a minute from 0 (no limit) \
+                     to 1000000"
+                ))
+            }),
+    }
 }
 
 /// How to reach the mail server.
@@ -114,6 +146,8 @@ struct FileSettings {
     outbox_lease: Option<String>,
     min_group_size: Option<toml::Value>,
     transparency_min_answers: Option<toml::Value>,
+    rate_limit: Option<toml::Value>,
+    api_rate_limit: Option<toml::Value>,
     followup_rule: Option<String>,
     holidays: Option<String>,
     digest_schedule: Option<String>,
@@ -314,6 +348,17 @@ impl Settings {
                 })?,
         };
 
+        let rate_limit = per_minute(
+            "MASHOV_RATE_LIMIT",
+            pick("MASHOV_RATE_LIMIT", file.rate_limit.map(toml_text)),
+            600,
+        )?;
+        let api_rate_limit = per_minute(
+            "MASHOV_API_RATE_LIMIT",
+            pick("MASHOV_API_RATE_LIMIT", file.api_rate_limit.map(toml_text)),
+            6000,
+        )?;
+
         let followup_rule = match pick("MASHOV_FOLLOWUP_RULE", file.followup_rule) {
             None => FollowupRule::default(),
             Some(text) => FollowupRule::parse(&text).ok_or_else(|| {
@@ -355,6 +400,8 @@ impl Settings {
         };
 
         Ok(Settings {
+            rate_limit,
+            api_rate_limit,
             configured: configured.into_inner(),
             trusted_proxies,
             digest_schedule,

@@ -20,6 +20,21 @@ fn defaults_are_sqlite_on_localhost_8080_with_fourteen_day_links() {
 }
 
 #[test]
+fn rate_limits_default_to_600_and_6000_a_minute_and_0_turns_them_off() {
+    let s = Settings::from_sources(None, &env(&[])).expect("defaults");
+    assert_eq!((s.rate_limit, s.api_rate_limit), (600, 6000));
+    let off = Settings::from_sources(
+        None,
+        &env(&[
+            ("MASHOV_RATE_LIMIT", "0"),
+            ("MASHOV_API_RATE_LIMIT", " 120 "),
+        ]),
+    )
+    .expect("valid");
+    assert_eq!((off.rate_limit, off.api_rate_limit), (0, 120));
+}
+
+#[test]
 fn the_environment_wins_over_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("mashov.toml");
@@ -59,6 +74,9 @@ fn bad_values_are_named_in_one_line() {
         ("MASHOV_DIGEST_SCHEDULE", "sunday 8am"),
         ("MASHOV_HOLIDAYS", "2026-02-30"),
         ("MASHOV_HOLIDAYS", "2026-09-21,pesach"),
+        ("MASHOV_RATE_LIMIT", "-1"),
+        ("MASHOV_RATE_LIMIT", "lots"),
+        ("MASHOV_API_RATE_LIMIT", "1000001"),
     ] {
         let e = Settings::from_sources(None, &env(&[(key, value)])).expect_err(key);
         assert!(e.0.starts_with(key), "{e}");

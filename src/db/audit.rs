@@ -17,6 +17,8 @@ pub struct AuditRow {
     pub target: String,
     pub before_value: Option<String>,
     pub after_value: Option<String>,
+    /// Where a read of personal data came from (the client's address); none for changes.
+    pub address: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &AuditRow) -> QueryResult<()> {
@@ -32,5 +34,30 @@ pub fn newest(conn: &mut DbConnection, limit: i64, offset: i64) -> QueryResult<V
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)
         .offset(offset)
+        .load(conn)
+}
+
+/// Removes the entries of reads of personal data made before `before` (set-up changes stay).
+pub fn purge_reads(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        audit_log::table
+            .filter(audit_log::action.like("data.%"))
+            .filter(audit_log::at.lt(before)),
+    )
+    .execute(conn)
+}
+
+/// The newest `limit` entries, only reads of personal data when `reads_only`.
+pub fn newest_filtered(
+    conn: &mut DbConnection,
+    limit: i64,
+    reads_only: bool,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut q = audit_log::table.into_boxed();
+    if reads_only {
+        q = q.filter(audit_log::action.like("data.%"));
+    }
+    q.order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
         .load(conn)
 }

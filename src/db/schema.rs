@@ -265,6 +265,7 @@ diesel::table! {
         target -> Text,
         before_value -> Nullable<Text>,
         after_value -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 

@@ -86,6 +86,8 @@ impl fmt::Display for ApiScope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub key_id: String,
+    /// The key's name, for the audit log.
+    pub name: String,
     pub scopes: Vec<ApiScope>,
     /// The departments the key may see; empty: every department.
     pub departments: Vec<String>,
@@ -126,6 +128,7 @@ mod tests {
     #[test]
     fn a_key_without_departments_sees_every_department() {
         let g = Grant {
+            name: "crm".into(),
             key_id: "k".into(),
             scopes: vec![ApiScope::ReportsRead],
             departments: Vec::new(),
@@ -133,6 +136,7 @@ mod tests {
         assert_eq!(g.scope(), Scope::All);
         assert!(g.allows(ApiScope::ReportsRead) && !g.allows(ApiScope::FollowupsRead));
         let d = Grant {
+            name: "crm".into(),
             departments: vec!["hr".into()],
             ..g
         };

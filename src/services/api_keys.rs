@@ -124,6 +124,7 @@ pub fn authenticate(
     let scopes = ApiScope::parse_list(&row.scopes).unwrap_or_default();
     Ok(Some((
         Grant {
+            name: row.name,
             key_id: row.id,
             scopes,
             departments: parse_departments(&row.departments),

@@ -15,7 +15,12 @@ use crate::domain::account::Account;
 pub struct Actor {
     pub user_id: Option<String>,
     pub label: String,
+    /// The client's address, where the actor came over the network.
+    pub address: Option<String>,
 }
+
+/// How an API key is named in the log's actor id (`key:ID`).
+pub const KEY_PREFIX: &str = "key:";
 
 /// How the command line is named in the log (its readers see it translated).
 pub const COMMAND_LINE: &str = "command line";
@@ -25,6 +30,7 @@ impl Actor {
         Actor {
             user_id: None,
             label: COMMAND_LINE.to_string(),
+            address: None,
         }
     }
 
@@ -32,7 +38,23 @@ impl Actor {
         Actor {
             user_id: Some(account.id.clone()),
             label: account.email.clone(),
+            address: None,
         }
+    }
+
+    /// An API key, by its id and name.
+    pub fn key(id: &str, name: &str) -> Actor {
+        Actor {
+            user_id: Some(format!("{KEY_PREFIX}{id}")),
+            label: name.to_string(),
+            address: None,
+        }
+    }
+
+    /// The same actor, coming from `address`.
+    pub fn from(mut self, address: String) -> Actor {
+        self.address = (!address.is_empty()).then_some(address);
+        self
     }
 }
 
@@ -58,10 +80,14 @@ pub enum Action {
     SurveyCreated,
     SurveyAssigned,
     SurveyUnassigned,
+    /// Reads of personal data and exports (kept 24 months, then purged).
+    CasesRead,
+    CaseRead,
+    Exported,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -81,6 +107,9 @@ impl Action {
         Action::SurveyCreated,
         Action::SurveyAssigned,
         Action::SurveyUnassigned,
+        Action::CasesRead,
+        Action::CaseRead,
+        Action::Exported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +133,9 @@ impl Action {
             Action::SurveyCreated => "survey.create",
             Action::SurveyAssigned => "survey.assign",
             Action::SurveyUnassigned => "survey.unassign",
+            Action::CasesRead => "data.cases",
+            Action::CaseRead => "data.case",
+            Action::Exported => "data.export",
         }
     }
 
@@ -136,9 +168,40 @@ pub fn record(
         target: change.target.to_string(),
         before_value: change.before.map(|v| v.to_string()),
         after_value: change.after.map(|v| v.to_string()),
+        address: actor.address.clone(),
     };
     db::audit::insert(conn, &row)?;
     Ok(())
+}
+
+/// How long entries of reads of personal data are kept: 24 months.
+pub const READS_KEPT_DAYS: i64 = 730;
+
+/// Records a read of personal data or an export, in a transaction of its own (written before
+/// the data is handed out: no log entry, no data).
+pub fn record_read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: Action,
+    target: &str,
+    what: Value,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    db::write_transaction(conn, |conn| {
+        let change = Change {
+            action,
+            target,
+            before: None,
+            after: Some(what),
+        };
+        record(conn, actor, change, now)
+    })
+}
+
+/// Removes the entries of reads older than [`READS_KEPT_DAYS`]; returns how many.
+pub fn purge_reads(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, DbError> {
+    let before = (now - chrono::Duration::days(READS_KEPT_DAYS)).naive_utc();
+    Ok(db::audit::purge_reads(conn, before)?)
 }
 
 /// Page `page` (from 1) of the entries, newest first, `per_page` to a page, and whether an

@@ -17,6 +17,9 @@ both_backends!(
     the_health_check_fails_while_the_database_takes_no_write,
     times_before_2000_are_refused,
     a_body_that_trickles_is_cut_off_while_others_are_served,
+    a_flooding_address_is_refused_with_429_while_others_are_served,
+    wrong_api_keys_lock_the_address_out_and_each_key_has_its_rate,
+    every_read_of_personal_data_and_every_export_is_logged_with_who_and_where,
 );
 
 fn app(kind: Kind) -> Option<TestApp> {
@@ -267,4 +270,208 @@ fn a_body_that_trickles_is_cut_off_while_others_are_served(kind: Kind) {
         crate::helpers::count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
         1
     );
+}
+
+fn from(app: &TestApp, address: &str, path: &str, key: Option<&str>) -> crate::helpers::Resp {
+    let mut r = ureq::AgentBuilder::new()
+        .redirects(0)
+        .build()
+        .get(&app.url(path))
+        .set("X-Forwarded-For", address);
+    if let Some(k) = key {
+        r = r.set("Authorization", &format!("Bearer {k}"));
+    }
+    resp(r.call())
+}
+
+fn limited(kind: Kind) -> Option<TestApp> {
+    spawn_app_with(kind, chrono::Utc::now(), |s| {
+        s.rate_limit = 30;
+        s.api_rate_limit = 60;
+        s.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    })
+}
+
+fn a_flooding_address_is_refused_with_429_while_others_are_served(kind: Kind) {
+    let Some(app) = limited(kind) else { return };
+    let flood = "203.0.113.9";
+    let mut refused = None;
+    for i in 0..30 {
+        let r = from(&app, flood, &format!("/s/unknown-link-{i}"), None);
+        if r.status == 429 {
+            refused = Some((i, r));
+            break;
+        }
+        assert_eq!(r.status, 404);
+    }
+    let (after, refused) = refused.expect("the flood is refused");
+    assert_eq!(after, 10, "a burst of ten, then refused");
+    let wait: u64 = refused
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=2).contains(&wait), "{wait}");
+    assert!(refused.body.contains(r#"lang="ar""#) && refused.body.contains("יותר מדי בקשות"));
+    // The same address's JSON is refused in JSON; its health check is never limited.
+    let json = from(&app, flood, "/api/v1/public/summary.json", None);
+    assert_eq!(json.status, 429);
+    assert_eq!(json.json()["error"], "too_many_requests");
+    assert_eq!(from(&app, flood, "/healthz", None).status, 200);
+    // A resident elsewhere is served as ever.
+    let page = app.new_survey_path("L-1", "he");
+    assert_eq!(from(&app, "198.51.100.7", &page, None).status, 200);
+    // Without a trusted proxy in front, the header is the client's own words: not believed.
+    let direct = app.get("/transparency");
+    assert_eq!(direct.status, 200);
+}
+
+fn wrong_api_keys_lock_the_address_out_and_each_key_has_its_rate(kind: Kind) {
+    let Some(app) = limited(kind) else { return };
+    let guesser = "203.0.113.10";
+    for i in 0..20 {
+        let r = from(
+            &app,
+            guesser,
+            "/api/v1/catalog",
+            Some(&format!("mashov_guess{i}")),
+        );
+        assert_eq!(r.status, 401, "guess {i}");
+    }
+    let locked = from(&app, guesser, "/api/v1/catalog", Some("mashov_guess20"));
+    assert_eq!(locked.status, 429);
+    assert!(locked.header("retry-after").is_some());
+    // Locked out whatever it sends now, even a right key: a guesser learns nothing more.
+    let right = from(&app, guesser, "/api/v1/catalog", Some(&app.api_key));
+    assert_eq!(right.status, 429);
+    // The CRM elsewhere is served, up to its key's own rate (a burst of twelve).
+    let crm = "192.0.2.44";
+    let mut served = 0;
+    let mut refused = None;
+    for _ in 0..30 {
+        let r = from(&app, crm, "/api/v1/catalog", Some(&app.api_key));
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 200);
+        served += 1;
+    }
+    assert_eq!(served, 12);
+    let refused = refused.expect("the key's rate holds");
+    assert_eq!(refused.json()["error"], "too_many_requests");
+    assert!(refused.header("retry-after").is_some());
+}
+
+fn every_read_of_personal_data_and_every_export_is_logged_with_who_and_where(kind: Kind) {
+    use crate::admin::{user, Visitor, PASSWORD};
+    use mashov::domain::account::Role;
+    use mashov::services::audit::{self, Action, Actor};
+    let Some(app) = spawn_app_with(kind, chrono::Utc::now(), |s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+        s.send_rules.frequency_cap = None;
+    }) else {
+        return;
+    };
+    // A bad experience opens a case that carries the resident's contact.
+    let mut body = app.interaction("PD-1", "he");
+    body["contact"]["email"] = "ruth@example.org".into();
+    let r = app.report(&body);
+    let url = r.json()["survey_url"].as_str().expect("url").to_string();
+    let path = url.strip_prefix(&app.address).expect("origin").to_string();
+    let answered = app.post_form(&path, &[("overall", "1"), ("contact_consent", "yes")]);
+    assert_eq!(answered.status, 303);
+
+    let crm = "198.51.100.20";
+    let list = from(&app, crm, "/api/v1/followups", Some(&app.api_key));
+    assert_eq!(list.status, 200);
+    let case_id = list.json()["followups"][0]["id"]
+        .as_str()
+        .expect("a case")
+        .to_string();
+    let today = chrono::Utc::now().date_naive();
+    let export = from(
+        &app,
+        crm,
+        &format!(
+            "/api/v1/export/responses.csv?from={}&to={today}",
+            today - chrono::Duration::days(7)
+        ),
+        Some(&app.api_key),
+    );
+    assert_eq!(export.status, 200);
+    user(&app, "admin@city.example", Role::Admin, "");
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.sign_in("admin@city.example", PASSWORD, "").status, 303);
+    assert_eq!(v.get(&format!("/admin/followups/{case_id}")).status, 200);
+
+    let mut conn = app.conn();
+    let logged = |action: &str| {
+        crate::helpers::count(
+            &mut app.conn(),
+            &format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = '{action}'"),
+        )
+    };
+    assert_eq!(logged("data.cases"), 1);
+    assert_eq!(logged("data.export"), 1);
+    assert_eq!(logged("data.case"), 1);
+    let from_crm = crate::helpers::count(
+        &mut conn,
+        &format!(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE address = '{crm}' AND actor = 'test-crm' \
+             AND actor_id LIKE 'key:%'"
+        ),
+    );
+    assert_eq!(
+        from_crm, 2,
+        "the key and its address, for the list and the export"
+    );
+    assert_eq!(
+        crate::helpers::count(
+            &mut conn,
+            &format!(
+                "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'data.case' \
+                 AND target = '{case_id}' AND actor = 'admin@city.example'"
+            ),
+        ),
+        1
+    );
+    // Admins read it, with where each read came from.
+    let page = v.get("/admin/audit");
+    assert!(page.body.contains(crm) && page.body.contains("test-crm"));
+
+    // Reads are kept 24 months; set-up changes are not purged with them.
+    let old = chrono::Utc::now() - chrono::Duration::days(audit::READS_KEPT_DAYS + 1);
+    audit::record_read(
+        &mut conn,
+        &Actor::command_line(),
+        Action::Exported,
+        "old.csv",
+        serde_json::json!({}),
+        old,
+    )
+    .expect("an old read");
+    let before = logged("data.export");
+    let purged = audit::purge_reads(&mut conn, chrono::Utc::now()).expect("purge");
+    assert_eq!(purged, 1);
+    assert_eq!(logged("data.export"), before - 1);
+    assert!(
+        crate::helpers::count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action NOT LIKE 'data.%'"
+        ) >= 1
+    );
+
+    // The command line reads the same log.
+    drop(conn);
+    let out = crate::process::mashov(&app.db, &["audit", "list", "--reads", "--limit", "10"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("data.cases") && text.contains(crm), "{text}");
+    assert!(!text.contains("user.create"), "only reads with --reads");
+    let bad = crate::process::mashov(&app.db, &["audit", "list", "--limit", "0"]);
+    assert!(!bad.status.success());
 }

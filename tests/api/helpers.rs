@@ -121,6 +121,9 @@ pub fn settings_for(db: &TestDb, port: u16) -> Settings {
         ("MASHOV_DATABASE_URL", db.url.clone()),
         ("MASHOV_BIND", format!("127.0.0.1:{port}")),
         ("MASHOV_SECRET", ServerKey::generate().encode()),
+        // Every test client shares one address: the limits have stories of their own.
+        ("MASHOV_RATE_LIMIT", "0".to_string()),
+        ("MASHOV_API_RATE_LIMIT", "0".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -1,5 +1,5 @@
-//! `GET /admin/audit?page=N`: who changed what in the set-up, and when, newest first, fifty to
-//! a page. Admins only. Values are shown as they were stored (JSON), escaped like any text.
+//! `GET /admin/audit?page=N`: who changed what in the set-up, and who read personal data or
+//! exported answers, from where and when, newest first, fifty to a page. Admins only. Values are shown as they were stored (JSON), escaped like any text.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::setup::admin_page;
 use super::{html, refusal, AdminError, Chrome, QueryString};
 use crate::domain::period::local_time_text;
-use crate::services::audit::{self, Action, COMMAND_LINE};
+use crate::services::audit::{self, Action, COMMAND_LINE, KEY_PREFIX};
 use crate::state::AppState;
 
 const PER_PAGE: i64 = 50;
@@ -17,6 +17,7 @@ const PER_PAGE: i64 = 50;
 struct EntryLine {
     at: String,
     actor: String,
+    address: Option<String>,
     action: String,
     target: String,
     before: Option<String>,
@@ -53,11 +54,14 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
             .into_iter()
             .map(|r| EntryLine {
                 at: local_time_text(r.at),
-                actor: if r.actor_id.is_none() && r.actor == COMMAND_LINE {
-                    text("audit.command_line")
-                } else {
-                    r.actor
+                actor: match &r.actor_id {
+                    None if r.actor == COMMAND_LINE => text("audit.command_line"),
+                    Some(id) if id.starts_with(KEY_PREFIX) => {
+                        format!("{} {}", text("audit.api_key"), r.actor)
+                    }
+                    _ => r.actor,
                 },
+                address: r.address,
                 action: Action::parse(&r.action)
                     .map(|a| text(&format!("audit.actions.{}", a.as_str().replace('.', "_"))))
                     .unwrap_or(r.action),

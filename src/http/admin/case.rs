@@ -174,6 +174,26 @@ async fn render_case(
             Ok::<_, AdminError>((view, def, catalog::names(conn, lang)?))
         })
         .await?;
+    // A case shows a resident's contact and answers: the read is logged before it is shown.
+    let actor = crate::services::audit::Actor::user(&signed.account)
+        .from(super::client_address(&state.settings, req));
+    let (case_id, audience_contact) = (
+        view.case.row.id.clone(),
+        view.case.row.contact_email.is_some() || view.case.row.contact_phone.is_some(),
+    );
+    state
+        .db
+        .write(move |conn| {
+            crate::services::audit::record_read(
+                conn,
+                &actor,
+                crate::services::audit::Action::CaseRead,
+                &case_id,
+                serde_json::json!({ "with_contact": audience_contact }),
+                now,
+            )
+        })
+        .await?;
     let t = &state.templates;
     let (answers, comment) = answer_lines(def.as_deref(), &view, lang, t);
     let row = &view.case.row;

@@ -113,38 +113,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The client's address, for throttling sign-ins: the connection's, or (when the connection
-/// comes from a trusted proxy) the nearest address in `X-Forwarded-For` that is not itself a
-/// trusted proxy. Anything else in that header could be written by the client. An IPv6 client
-/// counts by its /64, which one host or household holds whole.
-pub fn client_address(settings: &crate::config::Settings, req: &HttpRequest) -> String {
-    use std::net::IpAddr;
-    let mut ip = req.peer_addr().map(|a| a.ip());
-    if ip.is_some_and(|p| settings.trusted_proxies.contains(&p)) {
-        let forwarded: Vec<IpAddr> = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse().ok())
-            .collect();
-        if let Some(client) = forwarded
-            .iter()
-            .rev()
-            .find(|a| !settings.trusted_proxies.contains(a))
-        {
-            ip = Some(*client);
-        }
-    }
-    match ip {
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Some(v4) => v4.to_string(),
-        None => String::new(),
-    }
-}
+pub use crate::http::limits::client_address;
 
 /// Why an admin request was not served.
 #[derive(Debug, thiserror::Error)]

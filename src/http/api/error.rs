@@ -27,6 +27,8 @@ pub enum ApiError {
     OutsideDepartments(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("too many requests; try again after Retry-After seconds")]
+    TooManyRequests(std::time::Duration),
     #[error("internal error")]
     Internal(String),
 }
@@ -57,6 +59,7 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::MissingScope(_) | ApiError::OutsideDepartments(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -72,6 +75,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MissingScope(_) | ApiError::OutsideDepartments(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,8 +90,14 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unauthorized) {
-            res.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            ApiError::Unauthorized => {
+                res.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            ApiError::TooManyRequests(wait) => {
+                res.insert_header(("Retry-After", crate::limits::retry_after(*wait).to_string()));
+            }
+            _ => {}
         }
         res.json(body)
     }

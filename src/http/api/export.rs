@@ -8,6 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::{authenticate, narrow, ApiError};
 use crate::domain::api_scope::ApiScope;
 use crate::domain::report::parse_report_params;
+use crate::services::audit::Action;
 use crate::services::export::{self, csv_chunk, ExportPlan};
 use crate::state::AppState;
 
@@ -34,6 +35,18 @@ pub async fn responses_csv(
     let plan = super::reports::fresh_scan(&state, move |conn, ctx| {
         export::plan(conn, &st.templates, ctx, &params).map_err(ApiError::from)
     })
+    .await?;
+    super::log_read(
+        &state,
+        &req,
+        &grant,
+        Action::Exported,
+        serde_json::json!({
+            "audience": plan.audience.as_str(),
+            "from": plan.filter.from_day,
+            "to": plan.filter.to_day,
+        }),
+    )
     .await?;
     let filename = format!(
         "responses-{}-{}-{}.csv",

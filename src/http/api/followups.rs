@@ -8,6 +8,7 @@ use crate::domain::api_scope::ApiScope;
 use crate::domain::cursor::Cursor;
 use crate::domain::followup::Status;
 use crate::domain::FieldErrors;
+use crate::services::audit::Action;
 use crate::services::catalog;
 use crate::services::followups::{self, CaseInContext, FollowupError};
 use crate::state::AppState;
@@ -182,6 +183,18 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         })
         .await?;
     let (cases, next) = cases;
+    super::log_read(
+        &state,
+        &req,
+        &grant,
+        Action::CasesRead,
+        json!({
+            "cases": cases.len(),
+            "with_contact": cases.iter().filter(|c| c.case.row.contact_email.is_some()
+                || c.case.row.contact_phone.is_some()).count(),
+        }),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(json!({
         "followups": cases.iter().map(|c| case_json(c, true)).collect::<Vec<_>>(),
         "next": next.map(|c| c.encode()),

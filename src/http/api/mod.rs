@@ -52,6 +52,15 @@ pub async fn authenticate(
 /// Checks `Authorization: Bearer KEY` against the active keys, whatever its scopes (for what
 /// every key may read: the catalog its CRM reports against). Records the key's use.
 pub async fn any_key(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Grant, ApiError> {
+    // An address that gave wrong keys again and again is refused outright, whatever it sends
+    // now: a guesser learns nothing more (see `crate::limits`).
+    let address = crate::http::limits::client_address(&state.settings, req);
+    let instant = std::time::Instant::now();
+    state
+        .limits
+        .bad_keys
+        .check(&address, instant)
+        .map_err(ApiError::TooManyRequests)?;
     let presented = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -70,8 +79,14 @@ pub async fn any_key(state: &web::Data<AppState>, req: &HttpRequest) -> Result<G
         .read(|conn| api_keys::authenticate(conn, &presented, now))
         .await?;
     let Some((grant, stale)) = found else {
+        let _ = state.limits.bad_keys.take(&address, instant);
         return Err(ApiError::Unauthorized);
     };
+    if let Some(per_key) = &state.limits.api {
+        per_key
+            .take(&grant.key_id, instant)
+            .map_err(ApiError::TooManyRequests)?;
+    }
     if stale {
         let id = grant.key_id.clone();
         state
@@ -80,6 +95,25 @@ pub async fn any_key(state: &web::Data<AppState>, req: &HttpRequest) -> Result<G
             .await?;
     }
     Ok(grant)
+}
+
+/// Writes a read of personal data (or an export) by this key to the audit log, before the data
+/// is handed out: if the entry cannot be written, the caller gets `503`, not the data.
+pub async fn log_read(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    grant: &Grant,
+    action: crate::services::audit::Action,
+    what: serde_json::Value,
+) -> Result<(), ApiError> {
+    use crate::services::audit::{self, Actor};
+    let actor = Actor::key(&grant.key_id, &grant.name)
+        .from(crate::http::limits::client_address(&state.settings, req));
+    let (target, now) = (req.path().to_string(), state.clock.now());
+    Ok(state
+        .db
+        .write(move |conn| audit::record_read(conn, &actor, action, &target, what, now))
+        .await?)
 }
 
 /// Narrows report parameters to the key's departments; asking for another department, or

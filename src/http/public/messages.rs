@@ -50,20 +50,34 @@ pub fn message_page(
 
 /// The unknown-link page: the language is unknown, so it says so in all four.
 pub fn not_found_page(state: &AppState) -> Result<String, TemplateError> {
+    in_every_language(state, "not_found")
+}
+
+/// The page of a client that asked too often, in all four languages.
+pub fn too_many_page(state: &AppState) -> Result<String, TemplateError> {
+    in_every_language(state, "too_many")
+}
+
+/// A title and a paragraph (`KEY.title`, `KEY.body`) in every language, Hebrew first.
+fn in_every_language(state: &AppState, key: &str) -> Result<String, TemplateError> {
     let t = &state.templates;
     let messages = Language::ALL
         .iter()
         .map(|l| NotFoundMessage {
             lang: l.code(),
             dir: l.dir(),
-            title: t.text(*l, "not_found.title"),
-            body: t.text(*l, "not_found.body"),
+            title: t.text(*l, &format!("{key}.title")),
+            body: t.text(*l, &format!("{key}.body")),
         })
         .collect();
     t.render(
         "public/not_found",
         &NotFoundContext {
-            meta: PageMeta::new(t, Language::He, t.text(Language::He, "not_found.title")),
+            meta: PageMeta::new(
+                t,
+                Language::He,
+                t.text(Language::He, &format!("{key}.title")),
+            ),
             messages,
         },
     )

@@ -4,7 +4,7 @@ pub mod assets;
 mod campaign_pages;
 pub mod info;
 pub mod logo;
-mod messages;
+pub mod messages;
 pub mod pages;
 pub mod survey;
 pub mod transparency;
