@@ -410,8 +410,10 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
     let state = actix_web::web::Data::new(state);
     actix_web::rt::System::new()
         .block_on(async move {
-            let server = startup::run(state, listener)?;
-            server.await
+            let server = startup::run(state.clone(), listener)?;
+            let served = server.await;
+            startup::wind_down(&state, std::time::Duration::from_secs(2)).await;
+            served
         })
         .map_err(|e| fail(1, e))?;
     Ok(())

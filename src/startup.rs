@@ -57,6 +57,21 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState
     Ok(state)
 }
 
+/// After the server stopped: background work takes nothing new, and the emails being sent
+/// are finished (for up to `patience`); then `serve` may exit.
+pub async fn wind_down(state: &web::Data<AppState>, patience: std::time::Duration) {
+    state.stop();
+    if tokio::time::timeout(patience, state.sending.write())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "emails were still being sent at exit: their claims expire and they are sent again"
+        );
+    }
+    tracing::info!("stopped");
+}
+
 /// Starts serving on an already bound listener (port 0 in tests). Must run inside an actix
 /// system.
 pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
@@ -89,6 +104,9 @@ pub fn run(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result
     // Slow clients never starve the others: a request's head must arrive within 5 seconds
     // and its body within `body_timeout`; idle keep-alive connections close after 5 seconds;
     // and each worker holds at most 4,096 connections (beyond, new ones wait to be accepted).
+    // On SIGTERM or SIGINT: stop accepting, finish the requests in flight (their writes
+    // included: a request is answered only once its commit is durable) for up to 7 seconds.
+    .shutdown_timeout(7)
     .client_request_timeout(std::time::Duration::from_secs(5))
     .client_disconnect_timeout(std::time::Duration::from_secs(1))
     .keep_alive(std::time::Duration::from_secs(5))

@@ -26,6 +26,11 @@ pub struct AppState {
     pub password_checks: tokio::sync::Semaphore,
     /// How much one client or key may ask (see `crate::limits`).
     pub limits: crate::limits::Limits,
+    /// Set when `serve` is told to stop: background work finishes what it holds and takes
+    /// nothing new.
+    stopping: std::sync::atomic::AtomicBool,
+    /// Held by the email worker while it sends a batch; `serve` waits for it before exiting.
+    pub sending: tokio::sync::RwLock<()>,
 }
 
 impl AppState {
@@ -39,6 +44,8 @@ impl AppState {
         AppState {
             db,
             limits: crate::limits::Limits::new(settings.rate_limit, settings.api_rate_limit),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+            sending: tokio::sync::RwLock::new(()),
             policy: RwLock::new(Arc::new(settings.clone())),
             settings,
             key,
@@ -49,6 +56,17 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             ),
         }
+    }
+
+    /// Whether `serve` is stopping.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Tells background work to take nothing new.
+    pub fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The settings in force now.

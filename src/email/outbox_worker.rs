@@ -45,9 +45,11 @@ enum Outcome {
     Cancelled(&'static str),
 }
 
-/// Runs until the process ends.
+/// Runs until `serve` stops: the batch being sent is finished (under `state.sending`, which
+/// `serve` waits for), and no new one is claimed.
 pub async fn run(state: actix_web::web::Data<AppState>, mailer: &'static Mailer) {
-    loop {
+    while !state.stopping() {
+        let sending = state.sending.read().await;
         let claimed = match deliver_batch(&state, mailer).await {
             Ok(n) => n,
             Err(e) => {
@@ -55,6 +57,7 @@ pub async fn run(state: actix_web::web::Data<AppState>, mailer: &'static Mailer)
                 0
             }
         };
+        drop(sending);
         if claimed < BATCH as usize {
             tokio::time::sleep(state.settings.outbox_poll).await;
         }

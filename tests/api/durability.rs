@@ -301,3 +301,107 @@ fn two_instances_on_one_postgresql_send_five_thousand_invitations_exactly_once()
     assert_eq!(recipients.len(), 5000);
     assert_eq!(got.len(), 5000, "each exactly once");
 }
+
+both_backends!(sigterm_finishes_the_answers_in_flight_and_exits_0_within_ten_seconds);
+
+/// `SIGTERM` in the middle of a stream of answers: the server stops accepting, finishes what it
+/// holds, and exits 0 within 10 seconds; every answer it acknowledged is on disk.
+fn sigterm_finishes_the_answers_in_flight_and_exits_0_within_ten_seconds(kind: Kind) {
+    let Some(db) = TestDb::new(kind) else { return };
+    let key = setup_catalog_and_key(&db);
+    let mut server = start(&db);
+    let closed = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let paths: Vec<String> = (0..400)
+        .map(|n| {
+            let body = serde_json::json!({"external_id": format!("TERM-{n}"), "audience": "resident",
+                "service_code": "sanitation.bins", "closed_at": closed,
+                "contact": {"email": format!("term{n}@example.org")}});
+            let r = ureq::post(&format!("{}/api/v1/interactions", server.base))
+                .set("Authorization", &format!("Bearer {key}"))
+                .set("Content-Type", "application/json")
+                .send_string(&body.to_string())
+                .expect("report");
+            let v: serde_json::Value =
+                serde_json::from_str(&r.into_string().expect("body")).expect("json");
+            let url = v["survey_url"].as_str().expect("url").to_string();
+            url.split_once("/s/").map(|(_, t)| format!("/s/{t}")).expect("path")
+        })
+        .collect();
+    let form = serde_urlencoded::to_string(FULL_ANSWER).expect("form");
+    let base = server.base.clone();
+    let pid = server.child.id().to_string();
+    let acknowledged: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = paths
+            .chunks(100)
+            .map(|chunk| {
+                let (form, base) = (&form, &base);
+                s.spawn(move || {
+                    let agent = ureq::AgentBuilder::new()
+                        .redirects(0)
+                        .timeout(std::time::Duration::from_secs(15))
+                        .build();
+                    let mut acked = Vec::new();
+                    for path in chunk {
+                        let r = agent
+                            .post(&format!("{base}{path}"))
+                            .set("Content-Type", "application/x-www-form-urlencoded")
+                            .send_string(form);
+                        if matches!(&r, Ok(r) if r.status() == 303) {
+                            acked.push(path.clone());
+                        }
+                    }
+                    acked
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let term = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        assert!(term.success());
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not exit within 10 s of SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "a clean exit");
+    assert!(
+        !acknowledged.is_empty(),
+        "some answers went through before the signal"
+    );
+    assert!(
+        acknowledged.len() < paths.len(),
+        "the signal came mid-stream"
+    );
+
+    // Every acknowledged answer is there: its link is closed after a restart.
+    let mut restarted = start(&db);
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    for path in &acknowledged {
+        let r = agent.get(&format!("{}{path}", restarted.base)).call();
+        assert!(
+            matches!(r, Err(ureq::Error::Status(410, _))),
+            "{path} was acknowledged but is not answered"
+        );
+    }
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    assert!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses") >= acknowledged.len() as i64);
+    restarted.kill_9();
+    let mut log = String::new();
+    std::fs::File::open(db.dir.path().join("server.log"))
+        .and_then(|mut f| f.read_to_string(&mut log))
+        .expect("read log");
+    assert!(log.contains("stopped"), "the server said it stopped");
+}
