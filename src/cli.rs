@@ -81,6 +81,12 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// A consistent copy of a SQLite database, taken while it serves (PostgreSQL: pg_dump).
+    Backup {
+        /// Where to write the copy (a new file, readable by its owner only).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// The audit log: set-up changes, reads of personal data and exports.
     Audit {
         #[command(subcommand)]
@@ -178,6 +184,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Export { command } => export::run(&settings, command),
         Command::Digest { command } => digest::run(&settings, command),
         Command::User { command } => user::run(&settings, command),
+        Command::Backup { out } => backup(&settings, &out),
         Command::Audit {
             command: AuditCommand::List { limit, reads },
         } => {
@@ -329,6 +336,58 @@ fn migrated(settings: &Settings) -> Result<DbConnection, Failure> {
     let mut conn = connect(settings)?;
     services::setup::migrate(&mut conn, SystemClock.now()).map_err(|e| fail(1, e))?;
     Ok(conn)
+}
+
+/// `VACUUM INTO` a new file beside the target, then renamed into place: a consistent copy (one
+/// read transaction) that never blocks the writer, and never a half-written file at `out`.
+fn backup(settings: &Settings, out: &std::path::Path) -> Result<(), Failure> {
+    use diesel::connection::SimpleConnection;
+    if settings.backend != crate::db::Backend::Sqlite {
+        return Err(fail(
+            2,
+            "mashov backup copies a SQLite database; for PostgreSQL use pg_dump (see README, \
+             \"Backups\")",
+        ));
+    }
+    if out.exists() {
+        return Err(fail(
+            2,
+            format!("{} exists: give a new file", out.display()),
+        ));
+    }
+    let (_, path) =
+        crate::db::Backend::parse_url(&settings.database_url).map_err(|e| fail(2, e))?;
+    if !std::path::Path::new(&path).is_file() {
+        return Err(fail(
+            1,
+            format!("there is no database at {path} to back up"),
+        ));
+    }
+    let mut conn = connect(settings)?;
+    let partial = out.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    // Created first, empty and private: the copy holds residents' contact details.
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&partial)
+            .map_err(|e| fail(1, format!("cannot create {}: {e}", partial.display())))?;
+    }
+    let target = partial.display().to_string().replace('\'', "''");
+    let copied = conn
+        .batch_execute(&format!("VACUUM INTO '{target}'"))
+        .map_err(|e| e.to_string())
+        .and_then(|()| std::fs::rename(&partial, out).map_err(|e| e.to_string()));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&partial);
+        return Err(fail(1, format!("the backup failed: {e}")));
+    }
+    let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    println!("backed up to {} ({size} bytes)", out.display());
+    Ok(())
 }
 
 fn import_catalog(settings: &Settings, file: &std::path::Path) -> Result<(), Failure> {

@@ -405,3 +405,85 @@ fn sigterm_finishes_the_answers_in_flight_and_exits_0_within_ten_seconds(kind: K
         .expect("read log");
     assert!(log.contains("stopped"), "the server said it stopped");
 }
+
+both_backends!(a_backup_taken_while_serving_restores_every_answer);
+
+/// `mashov backup` copies a SQLite database while `serve` writes to it; the copy opens as a
+/// database of its own with every answer acknowledged before it. PostgreSQL is pg_dump's.
+fn a_backup_taken_while_serving_restores_every_answer(kind: Kind) {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(db) = TestDb::new(kind) else { return };
+    let key = setup_catalog_and_key(&db);
+    let out = db.dir.path().join("backup.db");
+    let out_arg = out.to_str().expect("utf-8").to_string();
+    if kind == Kind::Postgres {
+        let o = command(&db, &["backup", "--out", &out_arg], free_port())
+            .output()
+            .expect("backup");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("pg_dump"));
+        assert!(!out.exists());
+        return;
+    }
+    let server = start(&db);
+    report_many(&[&server], &key, 0..50);
+    // Taken while more requests are being written.
+    let o = std::thread::scope(|s| {
+        s.spawn(|| report_many(&[&server], &key, 50..250));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        command(&db, &["backup", "--out", &out_arg], free_port())
+            .output()
+            .expect("backup")
+    });
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mode = std::fs::metadata(&out)
+        .expect("the copy")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    // Again to the same file: refused, the copy untouched.
+    let again = command(&db, &["backup", "--out", &out_arg], free_port())
+        .output()
+        .expect("backup");
+    assert_eq!(again.status.code(), Some(2));
+    drop(server);
+    // Restored: the copy is a database the service opens, with every interaction.
+    let url = format!("sqlite://{}", out.display());
+    let mut conn = Manager::new(&url)
+        .expect("url")
+        .open()
+        .expect("open the copy");
+    let copied = count(&mut conn, "SELECT COUNT(*) AS n FROM interactions");
+    assert!((50..=250).contains(&copied), "{copied}");
+    // Consistent: each interaction with its invitation, whatever moment the copy caught.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM interactions i WHERE NOT EXISTS \
+             (SELECT 1 FROM invitations v WHERE v.interaction_id = i.id)"
+        ),
+        0
+    );
+    let migrate = command(&db, &["migrate"], free_port())
+        .env("MASHOV_DATABASE_URL", &url)
+        .output()
+        .expect("migrate");
+    assert!(migrate.status.success());
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("migrations applied: 0"));
+    // No database to copy: said, nothing created.
+    let missing = db.dir.path().join("none.db");
+    let o = command(
+        &db,
+        &["backup", "--out", &format!("{out_arg}.2")],
+        free_port(),
+    )
+    .env(
+        "MASHOV_DATABASE_URL",
+        format!("sqlite://{}", missing.display()),
+    )
+    .output()
+    .expect("backup");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!missing.exists());
+}
