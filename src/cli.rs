@@ -87,10 +87,32 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Residents' contact details: erased after MASHOV_CONTACT_RETENTION, or on request.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// The audit log: set-up changes, reads of personal data and exports.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Erase the contact details kept past MASHOV_CONTACT_RETENTION (serve does it daily).
+    Purge {
+        /// Only say how many would be erased.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Erase one person's contact details everywhere, and say what was erased.
+    Erase {
+        #[arg(long, required_unless_present = "phone")]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
     },
 }
 
@@ -185,6 +207,58 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Digest { command } => digest::run(&settings, command),
         Command::User { command } => user::run(&settings, command),
         Command::Backup { out } => backup(&settings, &out),
+        Command::Privacy { command } => {
+            let mut conn = migrated(&settings)?;
+            let (erased, verb) = match command {
+                PrivacyCommand::Purge { dry_run } => (
+                    services::privacy::purge(
+                        &mut conn,
+                        settings.contact_retention,
+                        clock.now(),
+                        dry_run,
+                    )
+                    .map_err(|e| fail(1, e))?,
+                    if dry_run { "would erase" } else { "erased" },
+                ),
+                PrivacyCommand::Erase { email, phone } => {
+                    if email.as_deref().is_some_and(|e| e.trim().is_empty())
+                        || phone.as_deref().is_some_and(|p| p.trim().is_empty())
+                    {
+                        return Err(fail(2, "--email and --phone may not be empty"));
+                    }
+                    let person = services::privacy::Person {
+                        email: email.as_deref(),
+                        phone: phone.as_deref(),
+                    };
+                    (
+                        services::privacy::erase(
+                            &mut conn,
+                            &person,
+                            &Actor::command_line(),
+                            clock.now(),
+                        )
+                        .map_err(|e| fail(1, e))?,
+                        "erased",
+                    )
+                }
+            };
+            println!(
+                "{verb} the contact details of {} requests",
+                erased.interactions
+            );
+            println!(
+                "{verb} the contact details of {} follow-up cases",
+                erased.cases
+            );
+            println!("{verb} the recipients of {} emails", erased.emails);
+            if erased.campaign_recipients > 0 {
+                println!(
+                    "{verb} the addresses of {} campaign recipients",
+                    erased.campaign_recipients
+                );
+            }
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::List { limit, reads },
         } => {

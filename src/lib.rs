@@ -12,6 +12,7 @@ pub mod domain;
 pub mod email;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod services;
 pub mod startup;
 pub mod state;

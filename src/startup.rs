@@ -193,7 +193,30 @@ async fn follow_city_settings(state: web::Data<AppState>) {
 }
 
 async fn housekeeping(state: web::Data<AppState>) {
+    let mut purged: Option<std::time::Instant> = None;
     loop {
+        // Once a day: contact details past their retention are erased.
+        if purged.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(24 * 3600)) {
+            let (retention, now) = (state.policy().contact_retention, state.clock.now());
+            match state
+                .db
+                .write(move |conn| services::privacy::purge(conn, retention, now, false))
+                .await
+            {
+                Ok(e) => {
+                    purged = Some(std::time::Instant::now());
+                    if e.interactions + e.cases + e.emails > 0 {
+                        tracing::info!(
+                            requests = e.interactions,
+                            cases = e.cases,
+                            emails = e.emails,
+                            "contact details past their retention erased"
+                        );
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "erasing old contact details failed"),
+            }
+        }
         let (key, now) = (state.key.inbox_key(), state.clock.now());
         let done = state
             .db

@@ -26,6 +26,8 @@ pub struct AppState {
     pub password_checks: tokio::sync::Semaphore,
     /// How much one client or key may ask (see `crate::limits`).
     pub limits: crate::limits::Limits,
+    /// What `GET /metrics` counts in memory.
+    pub metrics: crate::metrics::Metrics,
     /// Set when `serve` is told to stop: background work finishes what it holds and takes
     /// nothing new.
     stopping: std::sync::atomic::AtomicBool,
@@ -45,6 +47,7 @@ impl AppState {
             db,
             limits: crate::limits::Limits::new(settings.rate_limit, settings.api_rate_limit),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            metrics: crate::metrics::Metrics::default(),
             sending: tokio::sync::RwLock::new(()),
             policy: RwLock::new(Arc::new(settings.clone())),
             settings,

@@ -68,6 +68,11 @@ pub struct Settings {
     /// The settings an admin may also set (`ADJUSTABLE`) that the environment or the file set,
     /// with the text given: these win over what an admin stores.
     pub configured: BTreeMap<String, String>,
+    /// How long residents' contact details are kept after their invitation closes (and a
+    /// case's after it closes): `MASHOV_CONTACT_RETENTION`, 90 days.
+    pub contact_retention: Duration,
+    /// The addresses `GET /metrics` answers (`MASHOV_METRICS_FROM`, loopback by default).
+    pub metrics_from: Vec<std::net::IpAddr>,
     /// Requests a minute one client address may make to pages, forms and the public summary
     /// (`MASHOV_RATE_LIMIT`, 600; 0 turns the limit off).
     pub rate_limit: u32,
@@ -147,6 +152,8 @@ struct FileSettings {
     min_group_size: Option<toml::Value>,
     transparency_min_answers: Option<toml::Value>,
     rate_limit: Option<toml::Value>,
+    metrics_from: Option<String>,
+    contact_retention: Option<String>,
     api_rate_limit: Option<toml::Value>,
     followup_rule: Option<String>,
     holidays: Option<String>,
@@ -304,6 +311,36 @@ impl Settings {
         .filter(|d| *d >= Duration::seconds(1))
         .ok_or_else(|| ConfigError("MASHOV_OUTBOX_LEASE: must be at least 1s".into()))?;
 
+        let metrics_from = match pick("MASHOV_METRICS_FROM", file.metrics_from) {
+            None => vec![
+                std::net::IpAddr::from([127, 0, 0, 1]),
+                std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+            Some(text) => text
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<std::net::IpAddr>().map_err(|_| {
+                        ConfigError(format!(
+                            "MASHOV_METRICS_FROM: {p:?} is not an IP address such as 10.0.0.5"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        let contact_retention = optional_duration(
+            "MASHOV_CONTACT_RETENTION",
+            pick("MASHOV_CONTACT_RETENTION", file.contact_retention),
+            Some(Duration::days(90)),
+            false,
+        )?
+        .filter(|d| *d >= Duration::days(1))
+        .ok_or_else(|| {
+            ConfigError("MASHOV_CONTACT_RETENTION: must be at least 1d, such as 90d".into())
+        })?;
+
         let min_group_size = match pick(
             "MASHOV_MIN_GROUP_SIZE",
             file.min_group_size.map(|v| match v {
@@ -400,6 +437,8 @@ impl Settings {
         };
 
         Ok(Settings {
+            metrics_from,
+            contact_retention,
             rate_limit,
             api_rate_limit,
             configured: configured.into_inner(),

@@ -75,6 +75,9 @@ fn bad_values_are_named_in_one_line() {
         ("MASHOV_HOLIDAYS", "2026-02-30"),
         ("MASHOV_HOLIDAYS", "2026-09-21,pesach"),
         ("MASHOV_RATE_LIMIT", "-1"),
+        ("MASHOV_CONTACT_RETENTION", "2h"),
+        ("MASHOV_METRICS_FROM", "localhost"),
+        ("MASHOV_CONTACT_RETENTION", "forever"),
         ("MASHOV_RATE_LIMIT", "lots"),
         ("MASHOV_API_RATE_LIMIT", "1000001"),
     ] {

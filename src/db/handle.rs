@@ -110,6 +110,17 @@ impl Db {
             .await
     }
 
+    /// How busy the database's doors are (for `/metrics`): write jobs waiting for a writer,
+    /// and the scan pool's connections and idle ones.
+    pub fn load(&self) -> (usize, u32, u32) {
+        let pool = self.inner.pool.state();
+        (
+            self.inner.writer.queued(),
+            pool.connections,
+            pool.idle_connections,
+        )
+    }
+
     /// Checks that the database takes a durable write, through the writer like every write: a
     /// full disk, a read-only database or a writer stuck on a lock fails it (after `patience`).
     /// A success holds for five seconds, so that frequent probes cost one write at most.

@@ -66,3 +66,10 @@ pub fn delete(conn: &mut DbConnection, ids: &[String]) -> QueryResult<usize> {
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     anonymous_inbox::table.count().get_result(conn)
 }
+
+/// Sealed answers waiting in the inbox for their group to be complete.
+pub fn waiting(conn: &mut DbConnection) -> QueryResult<i64> {
+    super::schema::anonymous_inbox::table
+        .count()
+        .get_result(conn)
+}

@@ -17,6 +17,7 @@ pub mod inbox;
 pub mod interactions;
 pub mod migrations;
 pub mod outbox;
+pub mod privacy;
 pub mod reports;
 pub mod responses;
 pub mod schema;

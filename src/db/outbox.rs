@@ -177,6 +177,24 @@ pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<StatusCount>> {
         .load(conn)
 }
 
+#[derive(QueryableByName, Debug)]
+pub struct KindStatusCount {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// Emails by kind (invitation, reminder, digest, …) and state.
+pub fn counts_by_kind(conn: &mut DbConnection) -> QueryResult<Vec<KindStatusCount>> {
+    diesel::sql_query(
+        "SELECT kind, status, COUNT(*) AS n FROM outbox GROUP BY kind, status ORDER BY kind, status",
+    )
+    .load(conn)
+}
+
 pub fn oldest_pending(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
     outbox::table
         .filter(outbox::status.eq_any(["pending", "sending"]))

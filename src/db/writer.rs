@@ -32,6 +32,8 @@ fn shape(backend: Backend) -> (usize, usize) {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Jobs queued and not yet taken into a batch (for `/metrics`).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     /// The checkpointer stops when the last handle is gone.
     _alive: Arc<()>,
 }
@@ -42,12 +44,13 @@ impl Writer {
         let (threads, limit) = shape(manager.backend());
         let (jobs, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for i in 0..threads {
             let conn = open(&manager)?;
-            let (manager, rx) = (manager.clone(), rx.clone());
+            let (manager, rx, q) = (manager.clone(), rx.clone(), queued.clone());
             std::thread::Builder::new()
                 .name(format!("mashov-writer-{i}"))
-                .spawn(move || run(manager, conn, &rx, limit))
+                .spawn(move || run(manager, conn, &rx, limit, &q))
                 .map_err(|e| DbError::Migration(format!("cannot start a writer thread: {e}")))?;
         }
         let alive = Arc::new(());
@@ -56,13 +59,21 @@ impl Writer {
         }
         Ok(Writer {
             jobs,
+            queued,
             _alive: alive,
         })
     }
 
     /// Queues a job; `false` when the writers have stopped.
     pub fn submit(&self, job: Job) -> bool {
+        self.queued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.jobs.send(job).is_ok()
+    }
+
+    /// Jobs waiting for a writer.
+    pub fn queued(&self) -> usize {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -110,10 +121,17 @@ fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) -> Option<Vec<Job>>
     Some(batch)
 }
 
-fn run(manager: Manager, conn: DbConnection, rx: &Mutex<mpsc::Receiver<Job>>, limit: usize) {
+fn run(
+    manager: Manager,
+    conn: DbConnection,
+    rx: &Mutex<mpsc::Receiver<Job>>,
+    limit: usize,
+    queued: &std::sync::atomic::AtomicUsize,
+) {
     let mut conn = Some(conn);
     let mut checked = std::time::Instant::now();
     while let Some(batch) = next_batch(rx, limit) {
+        queued.fetch_sub(batch.len(), std::sync::atomic::Ordering::Relaxed);
         // A connection the database dropped (a restart, a killed backend) is replaced within a
         // second, instead of failing every write after it.
         if checked.elapsed() > std::time::Duration::from_secs(1) {

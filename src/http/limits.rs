@@ -73,7 +73,7 @@ where
 fn refusal(req: &actix_web::dev::ServiceRequest) -> Option<actix_web::HttpResponse> {
     let path = req.path();
     let keyed = path.starts_with("/api/") && req.headers().contains_key("authorization");
-    if path == "/healthz" || keyed {
+    if path == "/healthz" || path == "/metrics" || keyed {
         return None;
     }
     let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>()?;

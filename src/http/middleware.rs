@@ -203,6 +203,21 @@ where
     async move {
         let res = fut.await?;
         let status = res.status().as_u16();
+        if let Some(state) = res
+            .request()
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        {
+            // By the route's pattern, never the path: a survey link is counted as `/s`.
+            let route = res.request().match_pattern();
+            let route = route.as_deref().unwrap_or(if path.starts_with("/s/") {
+                "/s"
+            } else if path.starts_with("/u/") {
+                "/u"
+            } else {
+                "unmatched"
+            });
+            state.metrics.observe(route, status, start.elapsed());
+        }
         if matches!(status, 404 | 429) && !REFUSALS.first_in_window(start) {
             return Ok(res);
         }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod health;
 pub mod limits;
+pub mod metrics;
 mod middleware;
 pub mod public;
 
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(health::healthz))
             .route(web::head().to(health::healthz)),
     )
+    .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
     .service(web::scope("/api/v1").configure(api::configure))
     .configure(admin::configure)
     .configure(public::configure);

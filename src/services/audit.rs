@@ -84,10 +84,11 @@ pub enum Action {
     CasesRead,
     CaseRead,
     Exported,
+    PersonErased,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::UserCreated,
         Action::UserDisabled,
         Action::PasswordSet,
@@ -110,6 +111,7 @@ impl Action {
         Action::CasesRead,
         Action::CaseRead,
         Action::Exported,
+        Action::PersonErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +138,7 @@ impl Action {
             Action::CasesRead => "data.cases",
             Action::CaseRead => "data.case",
             Action::Exported => "data.export",
+            Action::PersonErased => "privacy.erase",
         }
     }
 

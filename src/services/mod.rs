@@ -18,6 +18,7 @@ pub mod followups;
 pub mod inbox;
 pub mod interactions;
 pub mod optout;
+pub mod privacy;
 pub mod reports;
 pub mod responses;
 pub mod sessions;

@@ -20,6 +20,7 @@ both_backends!(
     a_flooding_address_is_refused_with_429_while_others_are_served,
     wrong_api_keys_lock_the_address_out_and_each_key_has_its_rate,
     every_read_of_personal_data_and_every_export_is_logged_with_who_and_where,
+    metrics_speak_prometheus_to_the_configured_addresses_only,
 );
 
 fn app(kind: Kind) -> Option<TestApp> {
@@ -474,4 +475,41 @@ fn every_read_of_personal_data_and_every_export_is_logged_with_who_and_where(kin
     assert!(!text.contains("user.create"), "only reads with --reads");
     let bad = crate::process::mashov(&app.db, &["audit", "list", "--limit", "0"]);
     assert!(!bad.status.success());
+}
+
+fn metrics_speak_prometheus_to_the_configured_addresses_only(kind: Kind) {
+    let Some(app) = app(kind) else { return };
+    let path = app.new_survey_path("M-1", "he");
+    let token = path.trim_start_matches("/s/").to_string();
+    assert_eq!(app.get(&path).status, 200);
+    assert_eq!(app.post_form(&path, &[("overall", "5")]).status, 303);
+    let m = app.get("/metrics");
+    assert_eq!(m.status, 200);
+    assert!(m
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/plain; version=0.0.4")));
+    let text = m.body;
+    for line in [
+        "mashov_http_requests_total{route=\"/s\",status=\"200\"} 1",
+        "mashov_http_requests_total{route=\"/s\",status=\"303\"} 1",
+        "mashov_answers_stored_total 1",
+        "mashov_http_request_duration_seconds_count{route=\"/s\"} 2",
+        "mashov_up 1",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+    assert!(
+        text.contains("mashov_emails{kind=\"invitation\",state=\"pending\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("mashov_writer_queue ") && text.contains("mashov_inbox_waiting 0"));
+    assert!(text.contains("mashov_email_oldest_waiting_seconds "));
+    assert!(!text.contains(&token), "no link in the metrics");
+    // Anyone else finds nothing there.
+    let Some(elsewhere) = spawn_app_with(kind, chrono::Utc::now(), |s| {
+        s.metrics_from = vec!["10.0.0.5".parse().expect("ip")];
+    }) else {
+        return;
+    };
+    assert_eq!(elsewhere.get("/metrics").status, 404);
 }

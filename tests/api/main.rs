@@ -22,6 +22,7 @@ mod followups;
 mod hardening;
 mod interactions;
 mod keys;
+mod privacy;
 mod process;
 mod reports;
 mod schema;

@@ -152,7 +152,10 @@ async fn submit(state: web::Data<AppState>, token: String, payload: web::Payload
         Err(e) => Err(e),
     };
     match stored {
-        Ok(lang) => to_thanks(shown.unwrap_or(lang)),
+        Ok(lang) => {
+            state.metrics.answer_stored();
+            to_thanks(shown.unwrap_or(lang))
+        }
         Err(SurveyError::Invalid { mut open, problems }) => {
             open.language = shown.unwrap_or(open.language);
             html(
@@ -225,7 +228,10 @@ async fn submit_campaign(
         Err(e) => Err(e),
     };
     match stored {
-        Ok(lang) => to_thanks(lang),
+        Ok(lang) => {
+            state.metrics.answer_stored();
+            to_thanks(lang)
+        }
         Err(CampaignAnswerError::NoUnits(open)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
             campaign_pick_page(&state, &open, &[], true),
