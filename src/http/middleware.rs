@@ -196,12 +196,26 @@ where
         Error = actix_web::Error,
     >,
 {
+    use tracing::Instrument;
     let start = Instant::now();
     let method = req.method().to_string();
     let path = loggable_path(req.path());
-    let fut = srv.call(req);
+    // Every line logged while the request is served carries its id.
+    let id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+    let span = tracing::info_span!("request", id = %id);
+    let fut = {
+        let _entered = span.enter();
+        srv.call(req)
+    };
     async move {
-        let res = fut.await?;
+        let mut res = fut.instrument(span.clone()).await?;
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
+            res.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("x-request-id"),
+                v,
+            );
+        }
+        let _entered = span.enter();
         let status = res.status().as_u16();
         if let Some(state) = res
             .request()

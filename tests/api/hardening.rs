@@ -513,3 +513,49 @@ fn metrics_speak_prometheus_to_the_configured_addresses_only(kind: Kind) {
     };
     assert_eq!(elsewhere.get("/metrics").status, 404);
 }
+
+/// The log as a collector reads it: one JSON object a line, each request's lines with its id
+/// (sent back as `X-Request-Id`), and never a token or a key.
+#[test]
+fn json_logs_carry_the_request_id_and_never_a_secret() {
+    use crate::helpers::TestDb;
+    use crate::process::{command, free_port, spawn_serve};
+    let db = TestDb::new(Kind::Sqlite).expect("sqlite");
+    let key = {
+        let o = command(&db, &["apikey", "create", "--name", "crm"], free_port())
+            .output()
+            .expect("key");
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .last()
+            .expect("key")
+            .to_string()
+    };
+    let mut cmd = command(&db, &["serve"], 0);
+    cmd.env("MASHOV_LOG_FORMAT", "json");
+    let server = spawn_serve(cmd, &db);
+    let token = "Zm9vYmFyYmF6cXV4cXV1eHh5enp5MTIzNDU2Nzg5MA";
+    let r = resp(ureq::get(&format!("{}/s/{token}", server.base)).call());
+    assert_eq!(r.status, 404);
+    let id = r.header("x-request-id").expect("a request id").to_string();
+    let r = resp(
+        ureq::get(&format!("{}/api/v1/catalog", server.base))
+            .set("Authorization", &format!("Bearer {key}"))
+            .call(),
+    );
+    assert_eq!(r.status, 200);
+    drop(server);
+    let log = std::fs::read_to_string(db.dir.path().join("server.log")).expect("log");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["id"] == id.as_str() && l["fields"]["path"] == "/s/[token]"),
+        "{log}"
+    );
+    assert!(!log.contains(token) && !log.contains(&key));
+}
