@@ -405,8 +405,27 @@ fn connect(settings: &Settings) -> Result<DbConnection, Failure> {
     manager.open().map_err(|e| fail(1, e))
 }
 
-/// A connection to a database whose schema is current (commands may run before `serve`).
+/// A connection to an existing database whose schema is current (commands may run before
+/// `serve`, after `migrate`). Only `serve` and `migrate` create a database: a command run in the
+/// wrong folder, or without the server's settings, says so instead of working on an empty new
+/// one; and every command says which database and base URL it uses.
 fn migrated(settings: &Settings) -> Result<DbConnection, Failure> {
+    let (backend, target) =
+        crate::db::Backend::parse_url(&settings.database_url).map_err(|e| fail(2, e))?;
+    if backend == crate::db::Backend::Sqlite && !std::path::Path::new(&target).is_file() {
+        return Err(fail(
+            1,
+            format!(
+                "there is no database at {target}: run `mashov migrate` (or `mashov serve`) \
+                 first, or set MASHOV_DATABASE_URL to the server's database"
+            ),
+        ));
+    }
+    eprintln!(
+        "mashov: database {}, links on {}",
+        shown_url(&settings.database_url),
+        settings.base_url
+    );
     let mut conn = connect(settings)?;
     services::setup::migrate(&mut conn, SystemClock.now()).map_err(|e| fail(1, e))?;
     Ok(conn)
@@ -462,6 +481,25 @@ fn backup(settings: &Settings, out: &std::path::Path) -> Result<(), Failure> {
     let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     println!("backed up to {} ({size} bytes)", out.display());
     Ok(())
+}
+
+/// A database URL as a command may print it: a PostgreSQL password is hidden.
+fn shown_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((credentials, host)) => {
+                let user = credentials.split(':').next().unwrap_or("");
+                let hidden = if credentials.contains(':') {
+                    ":***"
+                } else {
+                    ""
+                };
+                format!("{scheme}://{user}{hidden}@{host}")
+            }
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }
 
 fn import_catalog(settings: &Settings, file: &std::path::Path) -> Result<(), Failure> {
@@ -550,4 +588,20 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
         })
         .map_err(|e| fail(1, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_database_password_is_never_printed() {
+        assert_eq!(
+            super::shown_url("postgres://city:s3cret@db.example:5432/mashov"),
+            "postgres://city:***@db.example:5432/mashov"
+        );
+        assert_eq!(
+            super::shown_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(super::shown_url("sqlite://mashov.db"), "sqlite://mashov.db");
+    }
 }

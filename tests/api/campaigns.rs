@@ -128,6 +128,7 @@ fn summary(server: &Server, key: &str, service: &str) -> Value {
 
 fn a_campaign_runs_from_its_file_to_closed_and_keeps_only_counts(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
+    crate::process::migrate(&db);
     let id = campaign(&db);
     let key = ok(&mashov(&db, &["apikey", "create", "--name", "reports"]))
         .lines()
@@ -358,6 +359,7 @@ fn a_campaign_runs_from_its_file_to_closed_and_keeps_only_counts(kind: Kind) {
 
 fn a_recipients_file_with_any_bad_line_adds_nothing(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
+    crate::process::migrate(&db);
     let id = campaign(&db);
     let header = "email,department_code,language\n";
     // "דנה" in Windows-1255, as Excel's plain "CSV" saves it in Israel.
@@ -424,6 +426,7 @@ fn a_recipients_file_with_any_bad_line_adds_nothing(kind: Kind) {
 
 fn fifty_thousand_recipients_with_duplicates_import_in_one_go(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
+    crate::process::migrate(&db);
     let id = campaign(&db);
     let mut file = String::with_capacity(50_000 * 40);
     file.push_str("\u{feff}email,department_code,language\r\n");

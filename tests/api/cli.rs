@@ -28,6 +28,34 @@ fn services(db: &TestDb) -> i64 {
     count(&mut conn, "SELECT COUNT(*) AS n FROM services")
 }
 
+/// A command run where there is no database says so, and creates none; every command says which
+/// database and base URL it used.
+#[test]
+fn a_command_never_creates_a_database_and_says_which_it_used() {
+    let db = TestDb::new(Kind::Sqlite).expect("sqlite");
+    let path = db.dir.path().join("mashov.db");
+    for args in [
+        vec!["outbox", "status"],
+        vec!["apikey", "list"],
+        vec!["audit", "list"],
+        vec!["privacy", "purge", "--dry-run"],
+    ] {
+        let o = mashov(&db, &args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains("no database at"), "{}", stderr(&o));
+        assert!(!path.exists(), "{args:?} created a database");
+    }
+    crate::process::migrate(&db);
+    let o = mashov(&db, &["outbox", "status"]);
+    assert!(o.status.success());
+    assert!(
+        stderr(&o).contains(&format!("database {}", db.url))
+            && stderr(&o).contains("links on http"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 both_backends!(
     catalog_import_loads_updates_by_code_and_accepts_excel_files,
     a_catalog_file_with_any_bad_row_is_refused_whole_with_line_numbers,
@@ -37,6 +65,7 @@ both_backends!(
 
 fn management_users_are_created_listed_disabled_and_bad_input_changes_nothing(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
+    crate::process::migrate(&db);
     let file = write(
         &db,
         "c.csv",
@@ -209,6 +238,7 @@ fn management_users_are_created_listed_disabled_and_bad_input_changes_nothing(ki
 
 fn catalog_import_loads_updates_by_code_and_accepts_excel_files(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
+    crate::process::migrate(&db);
     let file = write(
         &db,
         "c.csv",

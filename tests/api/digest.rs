@@ -213,6 +213,7 @@ fn today_schedule() -> String {
 
 fn digests_go_out_exactly_once_across_restarts_and_two_instances(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
+    crate::process::migrate(&db);
     let catalog = db.dir.path().join("c.csv");
     std::fs::write(
         &catalog,
@@ -280,6 +281,7 @@ both_backends!(digest_recipients_are_checked_and_a_preview_is_written_to_disk);
 
 fn digest_recipients_are_checked_and_a_preview_is_written_to_disk(kind: Kind) {
     let Some(db) = TestDb::new(kind) else { return };
+    crate::process::migrate(&db);
     let run = |args: &[&str]| command(&db, args, 0).output().expect("run");
     let text = |o: &std::process::Output| {
         format!(

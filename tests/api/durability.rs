@@ -167,6 +167,7 @@ fn start_mailing(db: &TestDb, smtp_port: u16, secret: &str, lease: &str) -> Serv
 }
 
 fn setup_catalog_and_key(db: &TestDb) -> String {
+    crate::process::migrate(db);
     let csv = db.dir.path().join("c.csv");
     std::fs::write(
         &csv,

@@ -521,6 +521,7 @@ fn json_logs_carry_the_request_id_and_never_a_secret() {
     use crate::helpers::TestDb;
     use crate::process::{command, free_port, spawn_serve};
     let db = TestDb::new(Kind::Sqlite).expect("sqlite");
+    crate::process::migrate(&db);
     let key = {
         let o = command(&db, &["apikey", "create", "--name", "crm"], free_port())
             .output()

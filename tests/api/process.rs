@@ -81,6 +81,13 @@ impl Drop for Server {
     }
 }
 
+/// `mashov migrate` on a new database: an operator's first step (other commands never create
+/// one).
+pub fn migrate(db: &TestDb) {
+    let o = mashov(db, &["migrate"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// Runs a `mashov` command as an operator would, with only the database and key file set.
 pub fn mashov(db: &TestDb, args: &[&str]) -> std::process::Output {
     mashov_with(db, args, &[])
