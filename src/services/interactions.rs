@@ -186,18 +186,39 @@ pub fn record(
 /// A retry must be the same request: another audience or service under a known external id
 /// would otherwise get someone else's live survey link (and, for a key limited to some
 /// departments, another department's).
+/// A retry must be the same request: any field that differs is named in a `409`, so that a known
+/// external id never hands out the link of a request it does not describe.
 fn same_request(stored: &InteractionRow, new: &NewInteraction) -> Result<(), ReportError> {
-    let mut differs = Vec::new();
-    if stored.audience != new.audience.as_str() {
-        differs.push("audience");
-    }
-    if stored.service_code != new.service_code {
-        differs.push("service_code");
-    }
+    let fields: [(&str, bool); 10] = [
+        ("audience", stored.audience == new.audience.as_str()),
+        ("service_code", stored.service_code == new.service_code),
+        (
+            "channel",
+            stored.channel.as_deref() == new.channel.map(|c| c.as_str()),
+        ),
+        ("opened_at", stored.opened_at == new.opened_at),
+        ("closed_at", stored.closed_at == new.closed_at),
+        (
+            "resolution",
+            stored.resolution.as_deref() == new.resolution.map(|r| r.as_str()),
+        ),
+        ("contact.email", stored.contact_email == new.contact.email),
+        ("contact.phone", stored.contact_phone == new.contact.phone),
+        ("contact.name", stored.contact_name == new.contact.name),
+        (
+            "contact.language",
+            stored.language == new.contact.language.code(),
+        ),
+    ];
+    let differs: Vec<&str> = fields
+        .iter()
+        .filter(|(_, same)| !same)
+        .map(|(name, _)| *name)
+        .collect();
     if differs.is_empty() {
         Ok(())
     } else {
-        Err(ReportError::ExternalIdTaken(differs.join(" and ")))
+        Err(ReportError::ExternalIdTaken(differs.join(", ")))
     }
 }
 

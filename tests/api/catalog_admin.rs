@@ -126,7 +126,12 @@ fn an_admin_adds_and_renames_a_department_and_a_service(kind: Kind) {
 fn a_service_no_longer_offered_refuses_new_requests_and_keeps_its_history(kind: Kind) {
     let Some(app) = app(kind) else { return };
     // An answer before the change, and a request the CRM will retry.
-    app.resident_answer("OLD-1", "sanitation.bulky-waste", &[("overall", "5")]);
+    let old = app.interaction("OLD-1", "he");
+    let first = app.report(&old);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let url = first.json()["survey_url"].as_str().expect("url").to_string();
+    let path = url.strip_prefix(&app.address).expect("origin").to_string();
+    assert_eq!(app.post_form(&path, &[("overall", "5")]).status, 303);
     let mut v = admin(&app);
     let r = submit(
         &mut v,
@@ -141,8 +146,6 @@ fn a_service_no_longer_offered_refuses_new_requests_and_keeps_its_history(kind: 
         .unwrap()
         .contains("no longer offered"));
     // The retry of a request recorded before still gets its answer.
-    let mut old = app.interaction("OLD-1", "he");
-    old["contact"]["email"] = "whatever@example.org".into();
     let retry = app.report(&old);
     assert_eq!(retry.status, 200, "{}", retry.body);
     // Its history stays, and the page says it is not offered.

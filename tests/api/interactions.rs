@@ -69,6 +69,53 @@ fn the_same_external_id_again_answers_200_with_the_same_body(kind: Kind) {
         1
     );
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM invitations"), 1);
+    // The same id with another body is another request: 409 naming every field that differs,
+    // and never the first request's link.
+    for (changes, named) in [
+        (
+            vec![(
+                "contact",
+                json!({"email": "someone-else@example.org", "language": "ar"}),
+            )],
+            "contact.email",
+        ),
+        (
+            vec![("opened_at", json!("2025-01-01T10:00:00+02:00"))],
+            "opened_at",
+        ),
+        (
+            vec![
+                ("resolution", json!("not_resolved")),
+                ("channel", json!("web")),
+            ],
+            "resolution",
+        ),
+    ] {
+        let mut other = body.clone();
+        for (k, v) in &changes {
+            other[*k] = v.clone();
+        }
+        let r = app.report(&other);
+        assert_eq!(r.status, 409, "{changes:?}: {}", r.body);
+        assert!(
+            r.body.contains(named) && !r.body.contains("/s/"),
+            "{}",
+            r.body
+        );
+    }
+    let mut both = body.clone();
+    both["resolution"] = json!("not_resolved");
+    both["channel"] = json!("web");
+    let r = app.report(&both);
+    assert!(
+        r.body.contains("resolution") && r.body.contains("channel"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
+        1
+    );
 }
 
 fn concurrent_retries_create_exactly_one_interaction(kind: Kind) {
