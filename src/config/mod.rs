@@ -83,6 +83,21 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
+/// IP addresses separated by commas or spaces.
+fn ip_list(name: &str, text: &str) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<std::net::IpAddr>().map_err(|_| {
+                ConfigError(format!(
+                    "{name}: {p:?} is not an IP address such as 127.0.0.1"
+                ))
+            })
+        })
+        .collect()
+}
+
 /// A number the file may give as text or as a number.
 fn toml_text(v: toml::Value) -> String {
     match v {
@@ -316,18 +331,7 @@ impl Settings {
                 std::net::IpAddr::from([127, 0, 0, 1]),
                 std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
             ],
-            Some(text) => text
-                .split([',', ' '])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    p.parse::<std::net::IpAddr>().map_err(|_| {
-                        ConfigError(format!(
-                            "MASHOV_METRICS_FROM: {p:?} is not an IP address such as 10.0.0.5"
-                        ))
-                    })
-                })
-                .collect::<Result<_, _>>()?,
+            Some(text) => ip_list("MASHOV_METRICS_FROM", &text)?,
         };
 
         let contact_retention = optional_duration(
@@ -422,18 +426,7 @@ impl Settings {
 
         let trusted_proxies = match pick("MASHOV_TRUSTED_PROXIES", file.trusted_proxies) {
             None => Vec::new(),
-            Some(text) => text
-                .split([',', ' '])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    p.parse::<std::net::IpAddr>().map_err(|_| {
-                        ConfigError(format!(
-                            "MASHOV_TRUSTED_PROXIES: {p:?} is not an IP address such as 127.0.0.1"
-                        ))
-                    })
-                })
-                .collect::<Result<_, _>>()?,
+            Some(text) => ip_list("MASHOV_TRUSTED_PROXIES", &text)?,
         };
 
         Ok(Settings {

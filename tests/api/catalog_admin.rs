@@ -129,7 +129,10 @@ fn a_service_no_longer_offered_refuses_new_requests_and_keeps_its_history(kind: 
     let old = app.interaction("OLD-1", "he");
     let first = app.report(&old);
     assert_eq!(first.status, 201, "{}", first.body);
-    let url = first.json()["survey_url"].as_str().expect("url").to_string();
+    let url = first.json()["survey_url"]
+        .as_str()
+        .expect("url")
+        .to_string();
     let path = url.strip_prefix(&app.address).expect("origin").to_string();
     assert_eq!(app.post_form(&path, &[("overall", "5")]).status, 303);
     let mut v = admin(&app);

@@ -26,15 +26,8 @@ pub async fn stylesheet(
         return HttpResponse::NotFound().finish();
     };
     let etag = format!("\"{}\"", sheet.tag);
-    if req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-    {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish();
+    if let Some(not_modified) = unchanged(&req, &etag) {
+        return not_modified;
     }
     let current =
         web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
@@ -51,4 +44,17 @@ pub async fn stylesheet(
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::ETAG, etag))
         .body(sheet.body.clone())
+}
+
+/// `304` when the browser already has this version (`If-None-Match` names `etag`).
+pub fn unchanged(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+        .then(|| {
+            HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag.to_string()))
+                .finish()
+        })
 }

@@ -14,15 +14,8 @@ pub async fn logo(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Ht
     };
     let etag = format!("\"{}\"", logo.version);
     // A browser that has this version already gets nothing more.
-    if req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-    {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish();
+    if let Some(not_modified) = super::assets::unchanged(&req, &etag) {
+        return not_modified;
     }
     let mut r = HttpResponse::Ok();
     r.content_type(logo.kind.content_type())
