@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::db;
+use crate::services::operations;
 use crate::state::AppState;
 
 pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -18,16 +18,7 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
         return HttpResponse::NotFound().finish();
     }
     let now = state.clock.now().naive_utc();
-    let read = state
-        .db
-        .read(|conn| {
-            Ok::<_, db::DbError>((
-                db::outbox::counts_by_kind(conn)?,
-                db::outbox::oldest_pending(conn)?,
-                db::inbox::waiting(conn)?,
-            ))
-        })
-        .await;
+    let read = state.db.read(operations::backlog).await;
     let mut out = String::with_capacity(8 * 1024);
     state.metrics.render(&mut out);
     let (queued, connections, idle) = state.db.load();
@@ -48,7 +39,11 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
     );
     let _ = writeln!(out, "mashov_scan_pool_connections{{state=\"idle\"}} {idle}");
     match read {
-        Ok((counts, oldest, waiting)) => {
+        Ok(operations::Backlog {
+            emails: counts,
+            oldest_waiting: oldest,
+            inbox_waiting: waiting,
+        }) => {
             let _ = writeln!(
                 out,
                 "# HELP mashov_emails Emails by kind (invitation, reminder, digest, …) and state."

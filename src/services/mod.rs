@@ -17,6 +17,7 @@ pub mod export;
 pub mod followups;
 pub mod inbox;
 pub mod interactions;
+pub mod operations;
 pub mod optout;
 pub mod privacy;
 pub mod reports;
