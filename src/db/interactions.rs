@@ -82,13 +82,16 @@ pub fn insert(
     Ok(())
 }
 
-/// The interaction with this external id and its invitation, if it was already reported.
+/// The interaction with this external id in this audience (ids are the CRM's, per audience) and
+/// its invitation, if it was already reported.
 pub fn find_by_external_id(
     conn: &mut DbConnection,
+    audience: &str,
     external_id: &str,
 ) -> QueryResult<Option<(InteractionRow, Option<InvitationRow>)>> {
     interactions::table
         .left_join(invitations::table)
+        .filter(interactions::audience.eq(audience))
         .filter(interactions::external_id.eq(external_id))
         .select((
             InteractionRow::as_select(),

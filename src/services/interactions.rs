@@ -102,7 +102,9 @@ pub fn record(
     new: &NewInteraction,
 ) -> Result<Reported, ReportError> {
     let attempt = db::write_transaction(conn, |conn| {
-        if let Some((i, inv)) = db::interactions::find_by_external_id(conn, &new.external_id)? {
+        if let Some((i, inv)) =
+            db::interactions::find_by_external_id(conn, new.audience.as_str(), &new.external_id)?
+        {
             same_request(&i, new)?;
             return Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())));
         }
@@ -174,8 +176,12 @@ pub fn record(
     match attempt {
         // A concurrent retry inserted it first (PostgreSQL): answer with what it stored.
         Err(ReportError::Db(DbError::Query(e))) if db::connection::is_unique_violation(&e) => {
-            let (i, inv) = db::interactions::find_by_external_id(conn, &new.external_id)?
-                .ok_or(ReportError::Db(DbError::Query(e)))?;
+            let (i, inv) = db::interactions::find_by_external_id(
+                conn,
+                new.audience.as_str(),
+                &new.external_id,
+            )?
+            .ok_or(ReportError::Db(DbError::Query(e)))?;
             same_request(&i, new)?;
             Ok(Reported::Existing(receipt(ctx, &i, inv.as_ref())))
         }
@@ -183,14 +189,11 @@ pub fn record(
     }
 }
 
-/// A retry must be the same request: another audience or service under a known external id
-/// would otherwise get someone else's live survey link (and, for a key limited to some
-/// departments, another department's).
 /// A retry must be the same request: any field that differs is named in a `409`, so that a known
-/// external id never hands out the link of a request it does not describe.
+/// external id never hands out the link of a request it does not describe (nor, for a key
+/// limited to some departments, another department's). The audience is part of the id.
 fn same_request(stored: &InteractionRow, new: &NewInteraction) -> Result<(), ReportError> {
-    let fields: [(&str, bool); 10] = [
-        ("audience", stored.audience == new.audience.as_str()),
+    let fields: [(&str, bool); 9] = [
         ("service_code", stored.service_code == new.service_code),
         (
             "channel",

@@ -11,6 +11,8 @@ both_backends!(
     a_reported_interaction_gets_a_scheduled_link_stored_only_as_a_hash,
     the_same_external_id_again_answers_200_with_the_same_body,
     concurrent_retries_create_exactly_one_interaction,
+    external_ids_are_per_audience,
+    the_per_audience_upgrade_keeps_every_request,
     requests_without_a_valid_key_are_refused_with_401,
     malformed_json_is_400_and_an_oversized_body_is_413,
     every_bad_field_is_named_in_one_422,
@@ -116,6 +118,77 @@ fn the_same_external_id_again_answers_200_with_the_same_body(kind: Kind) {
         count(&mut conn, "SELECT COUNT(*) AS n FROM interactions"),
         1
     );
+}
+
+/// A CRM numbers residents' and employees' requests alike: the same id in the other audience is
+/// another request with its own link, and a retry in either audience still finds its own.
+fn external_ids_are_per_audience(kind: Kind) {
+    let Some(app) = spawn_app(kind) else { return };
+    let resident = app.interaction("CRM-7", "he");
+    let first = app.report(&resident);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let employee = app.employee_ticket("CRM-7", "hr.payslip", "dana@city.example");
+    let other = app.report(&employee);
+    assert_eq!(other.status, 201, "{}", other.body);
+    assert_ne!(other.json()["id"], first.json()["id"]);
+    assert_ne!(other.json()["survey_url"], first.json()["survey_url"]);
+    let again = app.report(&resident);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json(), first.json());
+    let again = app.report(&employee);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json(), other.json());
+    // Within one audience the id still names one request.
+    let mut changed = employee.clone();
+    changed["service_code"] = json!("it.helpdesk");
+    let r = app.report(&changed);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("service_code"), "{}", r.body);
+    let mut conn = app.conn();
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions WHERE external_id = 'CRM-7'"),
+        2
+    );
+}
+
+/// On SQLite the upgrade to per-audience ids rebuilds the table that invitations refer to: it is
+/// undone and done again over live rows, which must all survive with their links.
+fn the_per_audience_upgrade_keeps_every_request(kind: Kind) {
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+    use mashov::db::DbConnection;
+
+    let Some(app) = spawn_app(kind) else { return };
+    let bodies: Vec<_> = (0..3)
+        .map(|i| app.interaction(&format!("UPGRADE-{i}"), "he"))
+        .collect();
+    let receipts: Vec<_> = bodies.iter().map(|b| app.report(b).json()).collect();
+    let mut conn = app.conn();
+    let source = |dir| FileBasedMigrations::from_path(dir).expect("migrations folder");
+    match &mut *conn {
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA foreign_keys = OFF").expect("pragma");
+            c.revert_last_migration(source("migrations/sqlite"))
+                .expect("down");
+        }
+        DbConnection::Postgres(c) => {
+            c.revert_last_migration(source("migrations/postgres"))
+                .expect("down");
+        }
+    }
+    assert_eq!(
+        mashov::db::migrations::run_pending(&mut conn).expect("up again"),
+        1
+    );
+    let joined = "SELECT COUNT(*) AS n FROM invitations v JOIN interactions i \
+                  ON i.id = v.interaction_id WHERE i.external_id LIKE 'UPGRADE-%'";
+    assert_eq!(count(&mut conn, joined), 3);
+    drop(conn);
+    for (body, receipt) in bodies.iter().zip(&receipts) {
+        let again = app.report(body);
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert_eq!(&again.json(), receipt);
+    }
 }
 
 fn concurrent_retries_create_exactly_one_interaction(kind: Kind) {
