@@ -200,22 +200,31 @@ impl Settings {
         config_file: Option<&Path>,
         env: &HashMap<String, String>,
     ) -> Result<Settings, ConfigError> {
+        let Some(path) = config_file else {
+            return Settings::from_text(None, env);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+        Settings::from_text(Some((&path.display().to_string(), &text)), env)
+    }
+
+    /// The same from the configuration file's name (for errors) and text: no file is read, so
+    /// that the fuzzer can drive every parser in here.
+    pub fn from_text(
+        config_file: Option<(&str, &str)>,
+        env: &HashMap<String, String>,
+    ) -> Result<Settings, ConfigError> {
         let file = match config_file {
             None => FileSettings::default(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
-                })?;
-                toml::from_str(&text).map_err(|e| {
-                    let first = e
-                        .message()
-                        .lines()
-                        .next()
-                        .unwrap_or("invalid TOML")
-                        .to_string();
-                    ConfigError(format!("config file {}: {first}", path.display()))
-                })?
-            }
+            Some((name, text)) => toml::from_str(text).map_err(|e| {
+                let first = e
+                    .message()
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid TOML")
+                    .to_string();
+                ConfigError(format!("config file {name}: {first}"))
+            })?,
         };
         // Which of the settings an admin may also set were set here (they then win).
         let configured = std::cell::RefCell::new(BTreeMap::new());
