@@ -106,18 +106,18 @@ pub struct Limits {
     pub public: Option<Limiter>,
     /// API calls per key.
     pub api: Option<Limiter>,
-    /// Wrong API keys per client address: 20, then one a minute.
-    pub bad_keys: Limiter,
+    /// Wrong API keys per client address: 20 by default, then one a minute.
+    pub bad_keys: Option<Limiter>,
 }
 
 impl Limits {
     /// `public` and `api` are requests a minute (0: no limit); each allows a fifth of a
-    /// minute's worth at once.
-    pub fn new(public: u32, api: u32) -> Limits {
+    /// minute's worth at once. `wrong_keys` are allowed at once, then one a minute (0: any).
+    pub fn new(public: u32, api: u32, wrong_keys: u32) -> Limits {
         Limits {
             public: Limiter::new(public, (public / 5).max(10)),
             api: Limiter::new(api, (api / 5).max(10)),
-            bad_keys: Limiter::with(1, 20),
+            bad_keys: (wrong_keys > 0).then(|| Limiter::with(1, wrong_keys)),
         }
     }
 }

@@ -45,7 +45,11 @@ impl AppState {
     ) -> Self {
         AppState {
             db,
-            limits: crate::limits::Limits::new(settings.rate_limit, settings.api_rate_limit),
+            limits: crate::limits::Limits::new(
+                settings.rate_limit,
+                settings.api_rate_limit,
+                settings.wrong_key_limit,
+            ),
             stopping: std::sync::atomic::AtomicBool::new(false),
             metrics: crate::metrics::Metrics::default(),
             sending: tokio::sync::RwLock::new(()),

@@ -78,6 +78,9 @@ pub struct Settings {
     pub rate_limit: u32,
     /// API calls a minute one key may make (`MASHOV_API_RATE_LIMIT`, 6000; 0: no limit).
     pub api_rate_limit: u32,
+    /// Wrong API keys one client address may give before it is locked out of the API, then
+    /// one try a minute (`MASHOV_WRONG_KEY_LIMIT`, 20; 0: no lockout, for a contract test).
+    pub wrong_key_limit: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (sign-in throttling counts
     /// per client address); empty: the connection's own address is the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -170,6 +173,7 @@ struct FileSettings {
     metrics_from: Option<String>,
     contact_retention: Option<String>,
     api_rate_limit: Option<toml::Value>,
+    wrong_key_limit: Option<toml::Value>,
     followup_rule: Option<String>,
     holidays: Option<String>,
     digest_schedule: Option<String>,
@@ -408,6 +412,14 @@ impl Settings {
             pick("MASHOV_API_RATE_LIMIT", file.api_rate_limit.map(toml_text)),
             6000,
         )?;
+        let wrong_key_limit = per_minute(
+            "MASHOV_WRONG_KEY_LIMIT",
+            pick(
+                "MASHOV_WRONG_KEY_LIMIT",
+                file.wrong_key_limit.map(toml_text),
+            ),
+            20,
+        )?;
 
         let followup_rule = match pick("MASHOV_FOLLOWUP_RULE", file.followup_rule) {
             None => FollowupRule::default(),
@@ -443,6 +455,7 @@ impl Settings {
             contact_retention,
             rate_limit,
             api_rate_limit,
+            wrong_key_limit,
             configured: configured.into_inner(),
             trusted_proxies,
             digest_schedule,

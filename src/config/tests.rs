@@ -22,16 +22,23 @@ fn defaults_are_sqlite_on_localhost_8080_with_fourteen_day_links() {
 #[test]
 fn rate_limits_default_to_600_and_6000_a_minute_and_0_turns_them_off() {
     let s = Settings::from_sources(None, &env(&[])).expect("defaults");
-    assert_eq!((s.rate_limit, s.api_rate_limit), (600, 6000));
+    assert_eq!(
+        (s.rate_limit, s.api_rate_limit, s.wrong_key_limit),
+        (600, 6000, 20)
+    );
     let off = Settings::from_sources(
         None,
         &env(&[
             ("MASHOV_RATE_LIMIT", "0"),
             ("MASHOV_API_RATE_LIMIT", " 120 "),
+            ("MASHOV_WRONG_KEY_LIMIT", "0"),
         ]),
     )
     .expect("valid");
-    assert_eq!((off.rate_limit, off.api_rate_limit), (0, 120));
+    assert_eq!(
+        (off.rate_limit, off.api_rate_limit, off.wrong_key_limit),
+        (0, 120, 0)
+    );
 }
 
 #[test]

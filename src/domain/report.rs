@@ -85,6 +85,11 @@ pub fn parse_report_params(
             continue;
         }
         seen.push(k.as_str());
+        // An empty value would read as "no filter" and quietly widen the report.
+        if v.trim().is_empty() {
+            errors.insert(k.clone(), "must not be empty (leave it out instead)".into());
+            continue;
+        }
         if extra.contains(&k.as_str()) {
             rest.push((k.clone(), v.clone()));
         } else if !KNOWN.contains(&k.as_str()) {
@@ -208,6 +213,18 @@ mod tests {
             names,
             ["audience", "channel", "from", "lang", "service", "to", "x"]
         );
+    }
+
+    #[test]
+    fn an_empty_filter_is_refused_rather_than_read_as_none() {
+        for name in ["department", "service", "channel", "lang", "by"] {
+            let e = parse_report_params(
+                &pairs(&format!("from=2026-11-01&to=2026-11-30&{name}=%20")),
+                &["by"],
+            )
+            .expect_err(name);
+            assert!(e[name].contains("empty"), "{name}: {e:?}");
+        }
     }
 
     #[test]

@@ -146,7 +146,10 @@ fn external_ids_are_per_audience(kind: Kind) {
     assert!(r.body.contains("service_code"), "{}", r.body);
     let mut conn = app.conn();
     assert_eq!(
-        count(&mut conn, "SELECT COUNT(*) AS n FROM interactions WHERE external_id = 'CRM-7'"),
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM interactions WHERE external_id = 'CRM-7'"
+        ),
         2
     );
 }
@@ -167,7 +170,8 @@ fn the_per_audience_upgrade_keeps_every_request(kind: Kind) {
     let source = |dir| FileBasedMigrations::from_path(dir).expect("migrations folder");
     match &mut *conn {
         DbConnection::Sqlite(c) => {
-            c.batch_execute("PRAGMA foreign_keys = OFF").expect("pragma");
+            c.batch_execute("PRAGMA foreign_keys = OFF")
+                .expect("pragma");
             c.revert_last_migration(source("migrations/sqlite"))
                 .expect("down");
         }

@@ -56,11 +56,11 @@ pub async fn any_key(state: &web::Data<AppState>, req: &HttpRequest) -> Result<G
     // now: a guesser learns nothing more (see `crate::limits`).
     let address = crate::http::limits::client_address(&state.settings, req);
     let instant = std::time::Instant::now();
-    state
-        .limits
-        .bad_keys
-        .check(&address, instant)
-        .map_err(ApiError::TooManyRequests)?;
+    if let Some(wrong_keys) = &state.limits.bad_keys {
+        wrong_keys
+            .check(&address, instant)
+            .map_err(ApiError::TooManyRequests)?;
+    }
     let presented = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -79,7 +79,9 @@ pub async fn any_key(state: &web::Data<AppState>, req: &HttpRequest) -> Result<G
         .read(|conn| api_keys::authenticate(conn, &presented, now))
         .await?;
     let Some((grant, stale)) = found else {
-        let _ = state.limits.bad_keys.take(&address, instant);
+        if let Some(wrong_keys) = &state.limits.bad_keys {
+            let _ = wrong_keys.take(&address, instant);
+        }
         return Err(ApiError::Unauthorized);
     };
     if let Some(per_key) = &state.limits.api {
