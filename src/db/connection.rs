@@ -89,7 +89,8 @@ impl Manager {
                 // answer survive a power cut, not only a crash; busy_timeout queues writers.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA journal_size_limit = 67108864;",
                 )
                 .map_err(DbError::Query)?;
                 Ok(DbConnection::Sqlite(conn))

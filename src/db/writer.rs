@@ -77,24 +77,61 @@ impl Writer {
     }
 }
 
-/// SQLite: copies the write-ahead log back into the database from a thread of its own, once a
+/// SQLite: copies the write-ahead log back into the database from a thread of its own, twice a
 /// second, instead of in whichever commit crosses SQLite's 1,000-page mark: the writer then
 /// spends its time on commits, not on checkpoints and their fsyncs.
+///
+/// A passive checkpoint never waits, so under a steady stream of page views some reader always
+/// holds an old snapshot, the log is never started over, and it grows without bound (7.6 GB in
+/// two and a half minutes of `bench/fault.sh`), making every read slower. Once the log is past
+/// `RESTART_FRAMES`, the checkpoint waits up to 50 ms for the readers to move on and restarts
+/// it; `journal_size_limit` (on every connection) then gives the space back.
 fn start_checkpointer(manager: Manager, alive: std::sync::Weak<()>) -> Result<(), DbError> {
     use diesel::connection::SimpleConnection;
     let mut conn = manager.open()?;
+    conn.batch_execute("PRAGMA busy_timeout = 50")
+        .map_err(DbError::Query)?;
     std::thread::Builder::new()
         .name("mashov-checkpoint".into())
         .spawn(move || {
+            let mut mode = "PASSIVE";
             while alive.upgrade().is_some() {
                 std::thread::sleep(std::time::Duration::from_millis(500));
-                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                match checkpoint(&mut conn, mode) {
+                    Ok(frames) => {
+                        mode = if frames > RESTART_FRAMES {
+                            "RESTART"
+                        } else {
+                            "PASSIVE"
+                        };
+                    }
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                 }
             }
         })
         .map_err(|e| DbError::Migration(format!("cannot start the checkpoint thread: {e}")))?;
     Ok(())
+}
+
+/// Frames (pages of 4 KiB) in the log past which the next checkpoint restarts it: 16 MiB.
+const RESTART_FRAMES: i64 = 4096;
+
+/// Runs one checkpoint; returns how many frames the log held.
+fn checkpoint(conn: &mut DbConnection, mode: &str) -> Result<i64, DbError> {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Outcome {
+        #[diesel(sql_type = BigInt)]
+        log: i64,
+    }
+    let DbConnection::Sqlite(c) = conn else {
+        return Ok(0);
+    };
+    let outcome: Vec<Outcome> = diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})"))
+        .load(c)
+        .map_err(DbError::Query)?;
+    Ok(outcome.first().map_or(0, |o| o.log))
 }
 
 /// A writer's connection. On SQLite its commits never checkpoint: the checkpointer does.
