@@ -9,7 +9,7 @@
 use chrono::{NaiveDate, Utc};
 use mashov::db::connection::Manager;
 use mashov::domain::catalog::parse_catalog;
-use mashov::domain::survey::{Answer, AnswerValue};
+use mashov::domain::survey::{Answer, AnswerValue, SurveyDefinition};
 use mashov::domain::token::ServerKey;
 use mashov::services::inbox;
 use mashov::services::responses::anonymous_response;
@@ -33,10 +33,11 @@ fn main() {
         .filter(|s| s.audience.as_str() == "employees")
         .map(|s| s.code.clone())
         .collect();
-    let survey = mashov::db::surveys::latest(&mut conn, "employee.internal_service")
+    let stored = mashov::db::surveys::latest(&mut conn, "employee.internal_service")
         .expect("survey")
-        .expect("stored")
-        .id;
+        .expect("stored");
+    let definition = SurveyDefinition::from_json(&stored.definition).expect("valid");
+    let survey = stored.id;
     let key = ServerKey::generate().inbox_key();
     let month = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
     let started = std::time::Instant::now();
@@ -57,7 +58,7 @@ fn main() {
                 },
             ];
             let unit = &units[i % units.len()];
-            let one = anonymous_response(&survey, unit, &answers, month, "tickets");
+            let one = anonymous_response(&definition, &survey, unit, &answers, month, "tickets");
             for row in inbox::seal(&key, "tickets", "2020-01-01", vec![one]).expect("fits") {
                 mashov::db::inbox::insert(conn, &row)?;
             }

@@ -99,9 +99,17 @@ fn main() {
             let effort = rng.gen_range(1..=7);
             let resolved = i32::from(rng.gen_bool(0.6));
             let id = uuid::Uuid::from_u128(rng.gen()).to_string();
+            // The last two columns, as the service decides them when it stores an answer
+            // (domain::metrics::ResponseFigures): satisfied, and no NPS group (none asked).
+            let satisfied = mashov::domain::metrics::ResponseFigures {
+                overall: Some(overall),
+                ..Default::default()
+            }
+            .satisfied()
+            .unwrap_or(0);
             resp.push(format!(
                 "('{id}', '{inv_id}', '{survey}', 'resident', '{service}', '{channel}', 'he', \
-                 '{ts}', '{day}', {overall}, {effort}, NULL, {resolved}, NULL)"
+                 '{ts}', '{day}', {overall}, {effort}, NULL, {resolved}, NULL, {satisfied}, NULL)"
             ));
             // The answers a department's page reads: two scale questions, and a comment from
             // one resident in five.

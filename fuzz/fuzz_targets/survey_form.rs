@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("day");
     // The longest unit code and cohort the service makes: the worst case for the size.
     let cohort = "campaign:abcdefghijkl";
-    let row = responses::anonymous_response("s", &"x".repeat(64), &answers, day, cohort);
+    let row = responses::anonymous_response(&employee, "s", &"x".repeat(64), &answers, day, cohort);
     let sealed = inbox::seal(&InboxKey::new([7; 32]), cohort, "2026-12-01", vec![row])
         .expect("an accepted answer always fits the sealed size");
     assert!(sealed.iter().all(|r| r.sealed.len() == SEALED_LEN));

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::schema::{answers, followups, responses};
 use super::DbConnection;
+use crate::domain::survey::COMMENT;
 
 /// The backend of the two-backend connection (boxed queries must name it).
 type Backend = <DbConnection as diesel::connection::Connection>::Backend;
@@ -108,7 +109,7 @@ pub fn comments(
         .filter(responses::day.ge(&s.from_day))
         .filter(responses::day.le(&s.to_day))
         .filter(responses::service_code.eq_any(&s.services))
-        .filter(answers::question_id.eq("comment"))
+        .filter(answers::question_id.eq(COMMENT))
         .filter(answers::text_value.is_not_null())
         .into_boxed::<Backend>();
     if let Some(c) = &s.channel {

@@ -21,6 +21,7 @@ pub mod privacy;
 pub mod reports;
 pub mod responses;
 pub mod schema;
+pub mod sql;
 pub mod surveys;
 pub mod users;
 pub mod writer;

@@ -5,8 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::{answers, responses};
 use super::DbConnection;
+use crate::domain::metrics::ResponseFigures;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
+/// A response as services build it (and as the anonymous inbox seals it). What it counts
+/// towards (satisfied; promoter, passive or detractor) is not kept here: [`NewResponse`] decides it from
+/// the scores when the row is written, so a row sealed before that rule changed is still
+/// counted by the rule of the day it is stored.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = responses)]
 pub struct ResponseRow {
     pub id: String,
@@ -25,6 +30,64 @@ pub struct ResponseRow {
     pub resolved: Option<i32>,
     /// Employees only: the group it is reported in.
     pub cohort: Option<String>,
+}
+
+impl ResponseRow {
+    fn figures(&self) -> ResponseFigures {
+        ResponseFigures {
+            overall: self.overall,
+            effort: self.effort,
+            nps: self.nps,
+            resolved: self.resolved,
+        }
+    }
+}
+
+/// The row written to `responses`: the response and what it counts towards. (`ResponseRow`
+/// cannot be inserted itself, so no path can store a response without its measures.)
+#[derive(Insertable)]
+#[diesel(table_name = responses)]
+struct NewResponse<'a> {
+    id: &'a str,
+    invitation_id: Option<&'a str>,
+    survey_id: &'a str,
+    audience: &'a str,
+    service_code: &'a str,
+    channel: Option<&'a str>,
+    language: &'a str,
+    submitted_at: NaiveDateTime,
+    day: &'a str,
+    overall: Option<i32>,
+    effort: Option<i32>,
+    nps: Option<i32>,
+    resolved: Option<i32>,
+    cohort: Option<&'a str>,
+    satisfied: Option<i32>,
+    nps_group: Option<i32>,
+}
+
+impl<'a> From<&'a ResponseRow> for NewResponse<'a> {
+    fn from(r: &'a ResponseRow) -> Self {
+        let figures = r.figures();
+        NewResponse {
+            id: &r.id,
+            invitation_id: r.invitation_id.as_deref(),
+            survey_id: &r.survey_id,
+            audience: &r.audience,
+            service_code: &r.service_code,
+            channel: r.channel.as_deref(),
+            language: &r.language,
+            submitted_at: r.submitted_at,
+            day: &r.day,
+            overall: r.overall,
+            effort: r.effort,
+            nps: r.nps,
+            resolved: r.resolved,
+            cohort: r.cohort.as_deref(),
+            satisfied: figures.satisfied(),
+            nps_group: figures.nps_group(),
+        }
+    }
 }
 
 #[derive(
@@ -52,7 +115,7 @@ pub fn insert(
     answer_rows: &[AnswerRow],
 ) -> QueryResult<()> {
     diesel::insert_into(responses::table)
-        .values(response)
+        .values(NewResponse::from(response))
         .execute(conn)?;
     // One statement per row: the multi-backend connection cannot batch-insert.
     for row in answer_rows {
@@ -71,8 +134,9 @@ pub fn insert_many(
     responses: &[ResponseRow],
     answer_rows: &[AnswerRow],
 ) -> QueryResult<()> {
-    // Under every backend's limit on bound parameters (14 columns × 500, 4 × 2,000).
+    // Under every backend's limit on bound parameters (16 columns × 500, 4 × 2,000).
     const RESPONSES: usize = 500;
+    let responses: Vec<NewResponse> = responses.iter().map(NewResponse::from).collect();
     const ANSWERS: usize = 2000;
     macro_rules! batches {
         ($c:expr) => {{
@@ -115,7 +179,8 @@ pub fn claim_and_insert_pg(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    const FIXED: usize = 17;
+    const FIXED: usize = 19;
+    let figures = response.figures();
     let values: Vec<String> = (0..answer_rows.len())
         .map(|i| {
             let p = FIXED + 1 + 3 * i;
@@ -135,8 +200,10 @@ pub fn claim_and_insert_pg(
         "WITH claimed AS (UPDATE invitations SET answered = TRUE, answered_at = $3 \
            WHERE id = $2 AND answered = FALSE AND expires_at > $1 RETURNING id), \
          response AS (INSERT INTO responses (id, invitation_id, survey_id, audience, service_code, \
-           channel, language, submitted_at, day, overall, effort, nps, resolved, cohort) \
-           SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM claimed \
+           channel, language, submitted_at, day, overall, effort, nps, resolved, cohort, \
+           satisfied, nps_group) \
+           SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19 \
+           FROM claimed \
            RETURNING id){answers} \
          SELECT COUNT(*) AS n FROM claimed"
     );
@@ -158,7 +225,9 @@ pub fn claim_and_insert_pg(
         .bind::<Nullable<Integer>, _>(response.effort)
         .bind::<Nullable<Integer>, _>(response.nps)
         .bind::<Nullable<Integer>, _>(response.resolved)
-        .bind::<Nullable<Text>, _>(response.cohort.clone());
+        .bind::<Nullable<Text>, _>(response.cohort.clone())
+        .bind::<Nullable<Integer>, _>(figures.satisfied())
+        .bind::<Nullable<Integer>, _>(figures.nps_group());
     for row in answer_rows {
         query = query
             .bind::<Text, _>(row.question_id.clone())

@@ -103,6 +103,8 @@ diesel::table! {
         nps -> Nullable<Integer>,
         resolved -> Nullable<Integer>,
         cohort -> Nullable<Text>,
+        satisfied -> Nullable<Integer>,
+        nps_group -> Nullable<Integer>,
     }
 }
 

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
-use super::survey::{Answer, AnswerValue};
+use super::survey::{
+    Answer, AnswerValue, Measure, SurveyDefinition, NOT_RESOLVED, PARTIALLY_RESOLVED,
+};
 
 /// Which answers open a case (the setting `MASHOV_FOLLOWUP_RULE`, such as
 /// `overall<=2 or not_resolved`).
@@ -56,24 +58,30 @@ impl FollowupRule {
         Some(rule)
     }
 
-    /// Why these answers open a case (empty: they do not), e.g. `["low_overall"]`.
-    pub fn reasons(&self, answers: &[Answer]) -> Vec<&'static str> {
+    /// Why these answers open a case (empty: they do not), e.g. `["low_overall"]`. The survey
+    /// says which questions carry satisfaction and resolution.
+    pub fn reasons(&self, survey: &SurveyDefinition, answers: &[Answer]) -> Vec<&'static str> {
+        let value = |m: Measure| {
+            let id = &survey.measuring(m)?.id;
+            answers
+                .iter()
+                .find(|a| &a.question_id == id)
+                .map(|a| &a.value)
+        };
         let mut reasons = Vec::new();
-        for a in answers {
-            match (a.question_id.as_str(), &a.value) {
-                ("overall", AnswerValue::Int(n))
-                    if self.overall_at_most.is_some_and(|m| *n <= m) =>
-                {
-                    reasons.push("low_overall")
-                }
-                ("resolved", AnswerValue::Text(t)) if self.not_resolved && t == "not_resolved" => {
-                    reasons.push("not_resolved")
-                }
-                ("resolved", AnswerValue::Text(t)) if self.partially && t == "partially" => {
-                    reasons.push("partially_resolved")
-                }
-                _ => {}
+        if let Some(AnswerValue::Int(n)) = value(Measure::Satisfaction) {
+            if self.overall_at_most.is_some_and(|m| *n <= m) {
+                reasons.push("low_overall");
             }
+        }
+        match value(Measure::Resolution) {
+            Some(AnswerValue::Text(t)) if self.not_resolved && t == NOT_RESOLVED => {
+                reasons.push("not_resolved")
+            }
+            Some(AnswerValue::Text(t)) if self.partially && t == PARTIALLY_RESOLVED => {
+                reasons.push("partially_resolved")
+            }
+            _ => {}
         }
         reasons
     }
@@ -306,27 +314,37 @@ mod tests {
             question_id: q.into(),
             value: v,
         };
+        let survey = SurveyDefinition::from_json(crate::domain::survey::RESIDENT_DEFAULT)
+            .expect("the built-in questionnaire is valid");
         let rule = FollowupRule::default();
         assert_eq!(
             FollowupRule::parse("overall<=2 or not_resolved"),
             Some(rule)
         );
         assert_eq!(
-            rule.reasons(&[a("overall", AnswerValue::Int(2))]),
+            rule.reasons(&survey, &[a("overall", AnswerValue::Int(2))]),
             ["low_overall"]
         );
         assert!(rule
-            .reasons(&[
-                a("overall", AnswerValue::Int(3)),
-                a("resolved", AnswerValue::Text("partially".into()))
-            ])
+            .reasons(
+                &survey,
+                &[
+                    a("overall", AnswerValue::Int(3)),
+                    a("resolved", AnswerValue::Text("partially".into()))
+                ]
+            )
             .is_empty());
         assert_eq!(
-            rule.reasons(&[a("resolved", AnswerValue::Text("not_resolved".into()))]),
+            rule.reasons(
+                &survey,
+                &[a("resolved", AnswerValue::Text("not_resolved".into()))]
+            ),
             ["not_resolved"]
         );
         let off = FollowupRule::parse("off").expect("off");
-        assert!(off.reasons(&[a("overall", AnswerValue::Int(1))]).is_empty());
+        assert!(off
+            .reasons(&survey, &[a("overall", AnswerValue::Int(1))])
+            .is_empty());
         for bad in ["overall<=5", "overall<2", "sometimes", "", "overall<=x"] {
             assert_eq!(FollowupRule::parse(bad), None, "{bad}");
         }

@@ -2,17 +2,22 @@
 //! the same numbers to the last digit: the databases only count and add integers, and every
 //! division happens here.
 //!
-//! - CSAT: the share of 4–5 answers to the overall question (1–5).
-//! - CES: the mean of the effort question (1–7).
-//! - NPS: % of 9–10 minus % of 0–6, where a survey asks it.
-//! - Resolution rate: the share of "resolved" answers.
+//! - CSAT: the share of satisfied answers (4 or 5 of 1–5) to the satisfaction question.
+//! - CES: the mean of the effort question (1–7, higher is easier).
+//! - NPS: % of promoters (9–10) minus % of detractors (0–6), where a survey asks it.
+//! - Resolution rate: the share of "resolved" answers to the resolution question.
 //! - Response rate: answered invitations / invitations issued in the period.
+//!
+//! Which question carries each measure is declared by the survey (`survey::Measure`); whether
+//! an answer is satisfied, a promoter or a detractor is decided here, once, when the response is
+//! stored ([`ResponseFigures`]), and the database only counts and adds those up.
 
 use serde::Serialize;
 
-use super::survey::{Answer, AnswerValue};
+use super::survey::{Answer, AnswerValue, Measure, SurveyDefinition, RESOLVED};
 
-/// The figures one response contributes, taken from its answers by question id.
+/// The figures one response contributes, taken from its answers to the questions that carry
+/// each measure.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResponseFigures {
     pub overall: Option<i32>,
@@ -22,28 +27,58 @@ pub struct ResponseFigures {
     pub resolved: Option<i32>,
 }
 
+/// The lowest satisfaction score that counts as satisfied.
+const SATISFIED_FROM: i32 = 4;
+/// The lowest recommendation score of a promoter, and the highest of a detractor.
+const PROMOTER_FROM: i32 = 9;
+const DETRACTOR_UP_TO: i32 = 6;
+
 impl ResponseFigures {
-    pub fn from_answers(answers: &[Answer]) -> Self {
-        let int = |id: &str| {
+    pub fn from_answers(survey: &SurveyDefinition, answers: &[Answer]) -> Self {
+        let value = |m: Measure| {
+            let id = &survey.measuring(m)?.id;
             answers
                 .iter()
-                .find_map(|a| match (&a.value, a.question_id == id) {
-                    (AnswerValue::Int(n), true) => Some(*n),
-                    _ => None,
-                })
+                .find(|a| &a.question_id == id)
+                .map(|a| &a.value)
         };
-        let resolved = answers.iter().find_map(|a| match &a.value {
-            AnswerValue::Text(t) if a.question_id == "resolved" => Some(i32::from(t == "resolved")),
+        let int = |m: Measure| match value(m) {
+            Some(AnswerValue::Int(n)) => Some(*n),
             _ => None,
-        });
+        };
         ResponseFigures {
-            overall: int("overall"),
-            effort: int("effort"),
-            nps: int("nps"),
-            resolved,
+            overall: int(Measure::Satisfaction),
+            effort: int(Measure::Effort),
+            nps: int(Measure::Recommendation),
+            resolved: match value(Measure::Resolution) {
+                Some(AnswerValue::Text(t)) => Some(i32::from(t == RESOLVED)),
+                _ => None,
+            },
         }
     }
+
+    /// 1 if the satisfaction answer counts as satisfied, 0 if not, None if not answered.
+    pub fn satisfied(&self) -> Option<i32> {
+        self.overall.map(|v| i32::from(v >= SATISFIED_FROM))
+    }
+
+    /// 1 for a promoter, -1 for a detractor, 0 for a passive, None if not answered.
+    pub fn nps_group(&self) -> Option<i32> {
+        self.nps.map(|v| {
+            if v >= PROMOTER_FROM {
+                PROMOTER
+            } else if v <= DETRACTOR_UP_TO {
+                DETRACTOR
+            } else {
+                0
+            }
+        })
+    }
 }
+
+/// How `nps_group` names promoters and detractors (reports count each group).
+pub const PROMOTER: i32 = 1;
+pub const DETRACTOR: i32 = -1;
 
 /// What the database counts for a group of responses and invitations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -263,20 +298,69 @@ mod tests {
         }
     }
 
-    #[test]
-    fn figures_are_read_from_answers_by_question() {
-        let a = |id: &str, v: AnswerValue| Answer {
+    fn answer(id: &str, v: AnswerValue) -> Answer {
+        Answer {
             question_id: id.into(),
             value: v,
-        };
-        let f = ResponseFigures::from_answers(&[
-            a("overall", AnswerValue::Int(2)),
-            a("resolved", AnswerValue::Text("partially".into())),
-            a("comment", AnswerValue::Text("5".into())),
-        ]);
+        }
+    }
+
+    #[test]
+    fn figures_are_read_from_the_questions_that_carry_each_measure() {
+        let resident = SurveyDefinition::from_json(crate::domain::survey::RESIDENT_DEFAULT)
+            .expect("the built-in questionnaire is valid");
+        let f = ResponseFigures::from_answers(
+            &resident,
+            &[
+                answer("overall", AnswerValue::Int(2)),
+                answer("resolved", AnswerValue::Text("partially".into())),
+                answer("professionalism", AnswerValue::Int(5)),
+                answer("comment", AnswerValue::Text("5".into())),
+            ],
+        );
         assert_eq!(f.overall, Some(2));
         assert_eq!(f.resolved, Some(0));
         assert_eq!(f.effort, None);
         assert_eq!(f.nps, None);
+        assert_eq!(f.satisfied(), Some(0));
+    }
+
+    #[test]
+    fn a_question_counts_by_what_it_declares_not_by_its_id() {
+        let mut survey =
+            SurveyDefinition::from_json(crate::domain::survey::RESIDENT_DEFAULT).expect("valid");
+        for q in &mut survey.questions {
+            if q.id == "overall" {
+                q.measures = None;
+            }
+            if q.id == "professionalism" {
+                q.measures = Some(Measure::Satisfaction);
+            }
+        }
+        let survey = SurveyDefinition::from_json(&survey.to_json()).expect("still valid");
+        let f = ResponseFigures::from_answers(
+            &survey,
+            &[
+                answer("overall", AnswerValue::Int(1)),
+                answer("professionalism", AnswerValue::Int(4)),
+            ],
+        );
+        assert_eq!((f.overall, f.satisfied()), (Some(4), Some(1)));
+    }
+
+    #[test]
+    fn satisfied_promoters_and_detractors_at_their_edges() {
+        let of = |overall, nps| ResponseFigures {
+            overall,
+            nps,
+            ..ResponseFigures::default()
+        };
+        assert_eq!(of(Some(4), None).satisfied(), Some(1));
+        assert_eq!(of(Some(3), None).satisfied(), Some(0));
+        assert_eq!(of(None, None).satisfied(), None);
+        for (nps, group) in [(10, 1), (9, 1), (8, 0), (7, 0), (6, -1), (0, -1)] {
+            assert_eq!(of(None, Some(nps)).nps_group(), Some(group), "{nps}");
+        }
+        assert_eq!(of(None, None).nps_group(), None);
     }
 }

@@ -75,6 +75,60 @@ impl QuestionType {
     }
 }
 
+/// What a question's answers count towards in reports. A questionnaire declares it on the
+/// question (`"measures": "satisfaction"`), so that reports never guess from a question's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// CSAT: a 1–5 rating, 4 or 5 counting as satisfied.
+    Satisfaction,
+    /// CES: the 1–7 ease of dealing with the city ("made it easy"), averaged.
+    Effort,
+    /// NPS: 0–10 likelihood to recommend.
+    Recommendation,
+    /// Resolution rate: a choice whose `resolved` option counts as resolved.
+    Resolution,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 4] = [
+        Measure::Satisfaction,
+        Measure::Effort,
+        Measure::Recommendation,
+        Measure::Resolution,
+    ];
+
+    /// The only question type that can carry this measure.
+    fn kind(self) -> QuestionType {
+        match self {
+            Measure::Satisfaction => QuestionType::Rating,
+            Measure::Effort => QuestionType::Effort,
+            Measure::Recommendation => QuestionType::Nps,
+            Measure::Resolution => QuestionType::SingleChoice,
+        }
+    }
+
+    /// The id that questionnaires stored before questions declared their measure gave it.
+    fn legacy_id(self) -> &'static str {
+        match self {
+            Measure::Satisfaction => "overall",
+            Measure::Effort => "effort",
+            Measure::Recommendation => "nps",
+            Measure::Resolution => "resolved",
+        }
+    }
+}
+
+/// The value of the resolution question's options (a questionnaire's own, checked on load).
+pub const RESOLVED: &str = "resolved";
+pub const PARTIALLY_RESOLVED: &str = "partially";
+pub const NOT_RESOLVED: &str = "not_resolved";
+
+/// The question whose text reports quote and cases show as the comment.
+pub const COMMENT: &str = "comment";
+/// The yes/no question by which a resident agrees to be contacted about a case.
+pub const CONTACT_CONSENT: &str = "contact_consent";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChoiceOption {
     pub value: String,
@@ -101,6 +155,9 @@ pub struct Question {
     pub options: Vec<ChoiceOption>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<usize>,
+    /// What its answers count towards in reports, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures: Option<Measure>,
 }
 
 impl Question {
@@ -130,10 +187,29 @@ pub struct SurveyDefinition {
 impl SurveyDefinition {
     /// Parses and checks a definition; a survey that fails here is never stored or shown.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let def: SurveyDefinition =
+        let mut def: SurveyDefinition =
             serde_json::from_str(text).map_err(|e| format!("survey definition: {e}"))?;
+        def.declare_legacy_measures();
         def.check()?;
         Ok(def)
+    }
+
+    /// A questionnaire stored before questions declared their measures measured by id: it is
+    /// read as declaring them, so that its answers keep counting as they always did.
+    fn declare_legacy_measures(&mut self) {
+        if self.questions.iter().any(|q| q.measures.is_some()) {
+            return;
+        }
+        for q in &mut self.questions {
+            q.measures = Measure::ALL
+                .into_iter()
+                .find(|m| m.legacy_id() == q.id && m.kind() == q.kind);
+        }
+    }
+
+    /// The question that carries a measure, if the questionnaire asks it.
+    pub fn measuring(&self, measure: Measure) -> Option<&Question> {
+        self.questions.iter().find(|q| q.measures == Some(measure))
     }
 
     /// The canonical JSON stored in the database (stable, so a change is detectable).
@@ -195,6 +271,32 @@ impl SurveyDefinition {
             }
             if !is_choice && !q.options.is_empty() {
                 return Err(format!("question {:?} cannot have options", q.id));
+            }
+            if let Some(m) = q.measures {
+                let resolution_values = m != Measure::Resolution || values.contains(RESOLVED);
+                if q.kind != m.kind() || !resolution_values {
+                    return Err(format!(
+                        "question {:?} cannot measure {m:?}: only a question of type {:?}{} can",
+                        q.id,
+                        m.kind().as_str(),
+                        if m == Measure::Resolution {
+                            " with a \"resolved\" option"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+            }
+        }
+        for m in Measure::ALL {
+            if self
+                .questions
+                .iter()
+                .filter(|q| q.measures == Some(m))
+                .count()
+                > 1
+            {
+                return Err(format!("two questions measure {m:?}"));
             }
         }
         if self.audience == "employee" && self.max_answer_bytes() > ANSWERS_BUDGET {
@@ -391,6 +493,49 @@ mod tests {
 
     fn def() -> SurveyDefinition {
         SurveyDefinition::from_json(RESIDENT_DEFAULT).expect("the default survey is valid")
+    }
+
+    #[test]
+    fn a_questionnaire_stored_before_measures_were_declared_reads_as_declaring_them() {
+        let mut legacy: serde_json::Value = serde_json::from_str(RESIDENT_DEFAULT).expect("json");
+        for q in legacy["questions"].as_array_mut().expect("questions") {
+            q.as_object_mut().expect("question").remove("measures");
+        }
+        let read = SurveyDefinition::from_json(&legacy.to_string()).expect("valid");
+        assert_eq!(read, def());
+        let id = |m| read.measuring(m).map(|q| q.id.as_str());
+        assert_eq!(id(Measure::Satisfaction), Some("overall"));
+        assert_eq!(id(Measure::Resolution), Some("resolved"));
+        assert_eq!(id(Measure::Effort), Some("effort"));
+        assert_eq!(id(Measure::Recommendation), None);
+    }
+
+    #[test]
+    fn a_measure_needs_its_kind_of_question_and_one_question_at_most() {
+        let with = |id: &str, m: Measure| {
+            let mut d = def();
+            for q in &mut d.questions {
+                if q.id == id {
+                    q.measures = Some(m);
+                }
+            }
+            SurveyDefinition::from_json(&d.to_json())
+        };
+        let err = with("comment", Measure::Satisfaction).expect_err("text cannot be CSAT");
+        assert!(err.contains("rating"), "{err}");
+        let err = with("professionalism", Measure::Satisfaction).expect_err("two CSATs");
+        assert!(err.contains("two questions"), "{err}");
+        let err = with("overall", Measure::Effort).expect_err("a 1-5 rating is not CES");
+        assert!(err.contains("effort"), "{err}");
+        let mut no_resolved_option = def();
+        for q in &mut no_resolved_option.questions {
+            if q.id == "resolved" {
+                q.options[0].value = "fixed".into();
+            }
+        }
+        let err = SurveyDefinition::from_json(&no_resolved_option.to_json())
+            .expect_err("resolution needs a resolved option");
+        assert!(err.contains("resolved"), "{err}");
     }
 
     #[test]

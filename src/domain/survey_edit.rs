@@ -7,7 +7,7 @@
 
 use super::language::Language;
 use super::sealed::ANSWERS_BUDGET;
-use super::survey::{ChoiceOption, Localized, Question, QuestionType, SurveyDefinition};
+use super::survey::{ChoiceOption, Localized, Measure, Question, QuestionType, SurveyDefinition};
 
 /// The longest text an editor may give (a question, an end of a scale, a label).
 pub const MAX_TEXT: usize = 500;
@@ -15,8 +15,11 @@ pub const MAX_TEXT: usize = 500;
 pub const MAX_QUESTIONS: usize = 20;
 /// The most answers a choice question may offer.
 pub const MAX_OPTIONS: usize = 12;
-/// The question every survey keeps: reports read CSAT from it.
-pub const OVERALL: &str = "overall";
+/// Whether a question must stay in its survey: the one that carries satisfaction, since every
+/// report's headline CSAT is read from it.
+pub fn must_keep(q: &Question) -> bool {
+    q.measures == Some(Measure::Satisfaction)
+}
 /// A free-text question's longest answer, where the sealed size of employees' answers leaves
 /// room for it.
 const TEXT_ANSWER_MAX: usize = 2000;
@@ -117,7 +120,7 @@ pub fn apply(
             continue;
         };
         if edit.remove {
-            if q.id == OVERALL {
+            if must_keep(q) {
                 problems.push(EditProblem {
                     question: q.id.clone(),
                     kind: "keeps_overall",
@@ -247,6 +250,9 @@ pub fn add(
         high: None,
         options: Vec::new(),
         max_length: None,
+        // A question a city adds is reported on its own; the headline measures stay with
+        // the questions that carry them.
+        measures: None,
     };
     if new.kind.scale().is_some() {
         let (low, high) = (clean(&new.low)?, clean(&new.high)?);
@@ -392,7 +398,7 @@ mod tests {
         let mut edits = edits_of(&def);
         edits
             .iter_mut()
-            .find(|e| e.id == OVERALL)
+            .find(|e| e.id == "overall")
             .expect("overall")
             .remove = true;
         assert!(apply(&def, &edits)
@@ -442,7 +448,7 @@ mod tests {
         assert_eq!(add(&def, &one, "q_x").expect_err("one").kind, "options");
         let taken = new_question(QuestionType::Text);
         assert_eq!(
-            add(&def, &taken, OVERALL).expect_err("taken").kind,
+            add(&def, &taken, "overall").expect_err("taken").kind,
             "unknown"
         );
     }

@@ -172,6 +172,7 @@ pub fn prepare(
             .collect();
         match parse_answers(&open.survey, &section) {
             Ok(answers) => responses.push(anonymous_response(
+                &open.survey,
                 &open.survey_id,
                 &unit.code,
                 &answers,

@@ -5,11 +5,12 @@ use crate::domain::cursor::Cursor;
 use chrono::{DateTime, Utc};
 
 use crate::db::followups::{self as store, FollowupRow, ListFilter, NoteRow};
+use crate::db::interactions::InvitationView;
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::account::Scope;
 use crate::domain::followup::{check_change, due_day, ChangeError, FollowupPolicy, Status};
 use crate::domain::period::{day_key, local_day};
-use crate::domain::survey::{Answer, AnswerValue};
+use crate::domain::survey::{Answer, AnswerValue, SurveyDefinition, CONTACT_CONSENT};
 use crate::domain::FieldErrors;
 
 /// The case a resident's answer opens, if the rule says so; read-only (the caller stores it
@@ -17,20 +18,20 @@ use crate::domain::FieldErrors;
 pub fn plan(
     conn: &mut DbConnection,
     policy: &FollowupPolicy,
-    invitation_id: &str,
-    service_code: &str,
+    invitation: &InvitationView,
     response_id: &str,
-    answers: &[Answer],
+    (survey, answers): (&SurveyDefinition, &[Answer]),
     now: DateTime<Utc>,
 ) -> Result<Option<FollowupRow>, DbError> {
-    let reasons = policy.rule.reasons(answers);
+    let (invitation_id, service_code) = (&invitation.invitation_id, &invitation.service_code);
+    let reasons = policy.rule.reasons(survey, answers);
     if reasons.is_empty() {
         return Ok(None);
     }
     let source = store::case_source(conn, invitation_id)?;
     let consented = answers
         .iter()
-        .any(|a| a.question_id == "contact_consent" && a.value == AnswerValue::Int(1));
+        .any(|a| a.question_id == CONTACT_CONSENT && a.value == AnswerValue::Int(1));
     let opened = local_day(now);
     Ok(Some(FollowupRow {
         id: uuid::Uuid::new_v4().to_string(),

@@ -212,6 +212,7 @@ mod tests {
             .collect();
             let answers = parse_answers(&def, &form).expect("valid answers");
             let (response, rows) = super::super::responses::anonymous_response(
+                &def,
                 &uuid::Uuid::new_v4().to_string(),
                 &"x".repeat(64),
                 &answers,

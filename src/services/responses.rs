@@ -138,6 +138,7 @@ pub fn prepare(
     let inv = open.invitation;
     let record = if inv.audience == Audience::Employee.as_str() {
         let (response, rows) = anonymous_response(
+            &open.survey,
             &open.survey_id,
             &inv.service_code,
             &answers,
@@ -152,7 +153,13 @@ pub fn prepare(
             vec![(response, rows)],
         )?)
     } else {
-        let mut response = response_row(&open.survey_id, &inv.service_code, &answers, now);
+        let mut response = response_row(
+            &open.survey,
+            &open.survey_id,
+            &inv.service_code,
+            &answers,
+            now,
+        );
         response.invitation_id = Some(inv.invitation_id.clone());
         response.audience = inv.audience.clone();
         response.channel = inv.channel.clone();
@@ -160,10 +167,9 @@ pub fn prepare(
         let followup = followups::plan(
             conn,
             followup,
-            &inv.invitation_id,
-            &inv.service_code,
+            &inv,
             &response.id,
-            &answers,
+            (&open.survey, &answers),
             now,
         )?;
         let rows = answer_rows(&response.id, answers);
@@ -182,12 +188,13 @@ pub fn prepare(
 
 /// A resident's response row (callers add what links it to its invitation).
 fn response_row(
+    survey: &SurveyDefinition,
     survey_id: &str,
     service_code: &str,
     answers: &[Answer],
     now: DateTime<Utc>,
 ) -> ResponseRow {
-    let figures = ResponseFigures::from_answers(answers);
+    let figures = ResponseFigures::from_answers(survey, answers);
     ResponseRow {
         id: uuid::Uuid::new_v4().to_string(),
         invitation_id: None,
@@ -210,6 +217,7 @@ fn response_row(
 /// a random id, no invitation, no channel, no language, and only the month (its first day) as
 /// its time. `cohort` names the group it is reported in (`tickets`, or `campaign:ID`).
 pub fn anonymous_response(
+    survey: &SurveyDefinition,
     survey_id: &str,
     service_code: &str,
     answers: &[Answer],
@@ -217,7 +225,7 @@ pub fn anonymous_response(
     cohort: &str,
 ) -> (ResponseRow, Vec<AnswerRow>) {
     let month = month_start(day);
-    let mut response = response_row(survey_id, service_code, answers, day_begins(month));
+    let mut response = response_row(survey, survey_id, service_code, answers, day_begins(month));
     response.audience = Audience::Employee.as_str().to_string();
     response.submitted_at = month.and_hms_opt(0, 0, 0).unwrap_or_default();
     response.day = day_key(month);

@@ -36,10 +36,16 @@ fn ensure_default(conn: &mut DbConnection, text: &str, now: DateTime<Utc>) -> Re
     let def = SurveyDefinition::from_json(text).map_err(DbError::Migration)?;
     db::write_transaction(conn, |conn| {
         let versions = db::surveys::versions(conn, &def.key)?;
-        let json = def.to_json();
-        if versions.iter().any(|row| row.definition == json) {
+        // Compared as read, not as text: a version stored before a field existed reads with
+        // that field's default and is still the same questionnaire.
+        let same = |row: &SurveyRow| {
+            row.definition == def.to_json()
+                || SurveyDefinition::from_json(&row.definition).is_ok_and(|d| d == def)
+        };
+        if versions.iter().any(same) {
             return Ok(());
         }
+        let json = def.to_json();
         let latest = versions.into_iter().next();
         db::surveys::insert(
             conn,

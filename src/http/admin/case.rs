@@ -14,7 +14,7 @@ use super::{
 use crate::domain::followup::Status;
 use crate::domain::language::Language;
 use crate::domain::period::local_time_text;
-use crate::domain::survey::{QuestionType, SurveyDefinition};
+use crate::domain::survey::{QuestionType, SurveyDefinition, COMMENT};
 use crate::services::catalog;
 use crate::services::followups::{self, CaseView, FollowupError};
 use crate::state::AppState;
@@ -86,7 +86,7 @@ fn answer_lines(
     answers.sort_by_key(|a| position(&a.question_id));
     for a in answers {
         let question = def.and_then(|d| d.questions.iter().find(|q| q.id == a.question_id));
-        if question.is_some_and(|q| q.kind == QuestionType::Text) || a.question_id == "comment" {
+        if question.is_some_and(|q| q.kind == QuestionType::Text) || a.question_id == COMMENT {
             comment = a.text_value.clone();
             continue;
         }

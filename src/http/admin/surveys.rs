@@ -172,7 +172,7 @@ fn render(
                 kind: text(&format!("types.{}", q.kind.as_str())),
                 order: i + 1,
                 required: q.required,
-                removable: q.id != survey_edit::OVERALL,
+                removable: !survey_edit::must_keep(q),
                 groups,
             }
         })

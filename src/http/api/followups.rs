@@ -7,6 +7,7 @@ use super::{authenticate, read_json, ApiError};
 use crate::domain::api_scope::ApiScope;
 use crate::domain::cursor::Cursor;
 use crate::domain::followup::Status;
+use crate::domain::survey::COMMENT;
 use crate::domain::FieldErrors;
 use crate::services::audit::Action;
 use crate::services::catalog;
@@ -61,7 +62,7 @@ fn full_case_json(c: &CaseInContext) -> Value {
     let mut comment = None;
     for a in &c.answers {
         match (a.question_id.as_str(), a.int_value, &a.text_value) {
-            ("comment", _, Some(t)) => comment = Some(t.clone()),
+            (COMMENT, _, Some(t)) => comment = Some(t.clone()),
             (q, Some(n), _) => {
                 answers.insert(q.to_string(), json!(n));
             }
