@@ -86,37 +86,33 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
-    let due = "(status = 'pending' AND next_attempt_at <= {now}) \
-               OR (status = 'sending' AND locked_until <= {now})";
     match conn {
-        DbConnection::Postgres(c) => {
-            let sql = format!(
-                "UPDATE outbox SET status = 'sending', locked_until = $1, attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY next_attempt_at LIMIT $3 \
-                 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}",
-                due.replace("{now}", "$2")
-            );
-            diesel::sql_query(sql)
-                .bind::<Timestamp, _>(lease_until)
-                .bind::<Timestamp, _>(now)
-                .bind::<BigInt, _>(limit)
-                .load(c)
-        }
-        DbConnection::Sqlite(c) => {
-            // One writer at a time on SQLite: the claim cannot race.
-            let sql = format!(
-                "UPDATE outbox SET status = 'sending', locked_until = ?, attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY next_attempt_at LIMIT ?) \
-                 RETURNING {COLUMNS}",
-                due.replace("{now}", "?")
-            );
-            diesel::sql_query(sql)
-                .bind::<Timestamp, _>(lease_until)
-                .bind::<Timestamp, _>(now)
-                .bind::<Timestamp, _>(now)
-                .bind::<BigInt, _>(limit)
-                .load(c)
-        }
+        // Several instances may claim at once: SKIP LOCKED hands each its own rows.
+        DbConnection::Postgres(c) => diesel::sql_query(format!(
+            "UPDATE outbox SET status = 'sending', locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+               WHERE (status = 'pending' AND next_attempt_at <= $2) \
+                  OR (status = 'sending' AND locked_until <= $2) \
+               ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(c),
+        // One writer at a time on SQLite: the claim cannot race.
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+            "UPDATE outbox SET status = 'sending', locked_until = ?1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+               WHERE (status = 'pending' AND next_attempt_at <= ?2) \
+                  OR (status = 'sending' AND locked_until <= ?2) \
+               ORDER BY next_attempt_at LIMIT ?3) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(c),
     }
 }
 
