@@ -2,6 +2,7 @@
 //! delivery workers with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that any number
 //! of instances can share it).
 
+use crate::domain::email_job::EmailJob;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
@@ -32,10 +33,9 @@ impl OutboxRow {
     /// A new email waiting to be sent at `at`; its Message-ID is fixed now, so that a resend
     /// after a crash carries the same one.
     pub fn pending(
-        kind: &str,
+        job: &EmailJob,
         idempotency_key: String,
         recipient: &str,
-        payload: String,
         at: NaiveDateTime,
         now: NaiveDateTime,
         message_domain: &str,
@@ -44,11 +44,11 @@ impl OutboxRow {
         OutboxRow {
             message_id: format!("<{id}@{message_domain}>"),
             id,
-            kind: kind.to_string(),
+            kind: job.kind().to_string(),
             idempotency_key,
             invitation_id: None,
             recipient: recipient.to_string(),
-            payload,
+            payload: job.payload(),
             status: "pending".to_string(),
             attempts: 0,
             next_attempt_at: at,

@@ -9,6 +9,7 @@ pub mod city;
 pub mod csv_file;
 pub mod cursor;
 pub mod dashboard;
+pub mod email_job;
 pub mod followup;
 pub mod interaction;
 pub mod language;

@@ -116,7 +116,7 @@ pub struct Rendered {
 
 pub fn render(
     state: &AppState,
-    row: &OutboxRow,
+    reminder: bool,
     view: &MailView,
     survey: &SurveyDefinition,
 ) -> Result<Rendered, TemplateError> {
@@ -173,7 +173,7 @@ pub fn render(
         city,
         logo: templates.logo_address(&state.settings.base_url),
         color: &color,
-        reminder: row.kind == "reminder",
+        reminder,
         employee: view.audience == "employee",
         subject: String::new(),
         service,

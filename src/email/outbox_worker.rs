@@ -3,6 +3,7 @@
 //! failures (connection errors, time-outs, 4xx) are retried with exponential backoff and jitter,
 //! the first within a minute, for 48 hours; a permanent 5xx fails the email with the reply.
 
+use crate::domain::email_job::EmailJob;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, StreamExt};
 use lettre::AsyncTransport;
@@ -83,7 +84,13 @@ pub async fn deliver_batch(
     let claimed = rows.len();
     // Digests are reports: their figures need the rollups and the inbox brought up to date,
     // which writes, before the plans (reads, some long) are made.
-    if rows.iter().any(|r| r.kind == "digest") {
+    let is_digest = |r: &OutboxRow| {
+        matches!(
+            EmailJob::read(&r.kind, &r.payload),
+            Ok(EmailJob::Digest { .. })
+        )
+    };
+    if rows.iter().any(is_digest) {
         let (inbox, now) = (state.key.inbox_key(), state.clock.now());
         state
             .db
@@ -137,14 +144,19 @@ pub async fn deliver_batch(
 }
 
 fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTime<Utc>) -> Plan {
-    if row.kind == "campaign" {
-        return plan_campaign(conn, state, row, now);
-    }
-    if row.kind == "digest" {
-        return plan_digest(conn, state, row, now);
-    }
+    let reminder = match EmailJob::read(&row.kind, &row.payload) {
+        Ok(EmailJob::Campaign { recipient }) => {
+            return plan_campaign(conn, state, row, &recipient, now)
+        }
+        Ok(EmailJob::Digest { recipient, week }) => {
+            return plan_digest(conn, state, row, (&recipient, week), now)
+        }
+        Ok(EmailJob::Invitation) => false,
+        Ok(EmailJob::Reminder) => true,
+        Err(e) => return Plan::Fail(e.to_string()),
+    };
     let Some(invitation_id) = row.invitation_id.as_deref() else {
-        return Plan::Fail(format!("{} emails have no renderer yet", row.kind));
+        return Plan::Fail(format!("a {} email without its invitation", row.kind));
     };
     let view = match db::interactions::mail_view(conn, invitation_id) {
         Ok(Some(v)) => v,
@@ -166,7 +178,7 @@ fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTim
         Ok(s) => s,
         Err(e) => return Plan::Fail(format!("survey: {e}")),
     };
-    let built = message::render(state, row, &view, &survey)
+    let built = message::render(state, reminder, &view, &survey)
         .map_err(MessageError::from)
         .and_then(|r| {
             message::build(
@@ -185,12 +197,9 @@ fn plan_campaign(
     conn: &mut DbConnection,
     state: &AppState,
     row: &OutboxRow,
+    recipient_id: &str,
     now: DateTime<Utc>,
 ) -> Plan {
-    let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
-    let Some(recipient_id) = payload["recipient"].as_str() else {
-        return Plan::Fail("campaign email without a recipient".into());
-    };
     let found = db::campaigns::find_recipient(conn, recipient_id).and_then(|r| match r {
         Some(r) => Ok(db::campaigns::find(conn, &r.campaign_id)?.map(|c| (r, c))),
         None => Ok(None),
@@ -217,15 +226,9 @@ fn plan_digest(
     conn: &mut DbConnection,
     state: &AppState,
     row: &OutboxRow,
+    (recipient_id, week): (&str, chrono::NaiveDate),
     now: DateTime<Utc>,
 ) -> Plan {
-    let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
-    let week = payload["week"]
-        .as_str()
-        .and_then(crate::domain::period::parse_day);
-    let (Some(recipient_id), Some(week)) = (payload["recipient"].as_str(), week) else {
-        return Plan::Fail("digest email without a recipient or week".into());
-    };
     let recipient = match db::digest::find(conn, recipient_id) {
         Ok(Some(r)) => r,
         Ok(None) => return Plan::Cancel("recipient_removed"),

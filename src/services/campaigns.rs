@@ -1,6 +1,7 @@
 //! Periodic employee campaigns: create, add recipients, launch (links and emails), list links,
 //! close (links expire, addresses deleted, counts kept).
 
+use crate::domain::email_job::EmailJob;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::db::campaigns::{self as store, CampaignRow, Counts, RecipientRow};
@@ -225,10 +226,11 @@ fn outbox_row(
     at: DateTime<Utc>,
 ) -> OutboxRow {
     OutboxRow::pending(
-        "campaign",
+        &EmailJob::Campaign {
+            recipient: recipient.id.clone(),
+        },
         format!("{}{}", store::outbox_key_prefix(campaign_id), recipient.id),
         email,
-        serde_json::json!({ "recipient": recipient.id }).to_string(),
         at.naive_utc(),
         ctx.now.naive_utc(),
         ctx.message_domain,

@@ -3,6 +3,7 @@
 //! follow-up cases, a few comments and the 12-week CSAT trend. Every figure comes from the same
 //! report functions as the reports API, so the two always agree.
 
+use crate::domain::email_job::EmailJob;
 use chrono::{Duration, NaiveDate};
 use validator::ValidateEmail;
 
@@ -368,11 +369,14 @@ pub fn enqueue_week(
             existing += 1;
             continue;
         }
+        let job = EmailJob::Digest {
+            recipient: r.id.clone(),
+            week,
+        };
         let row = crate::db::outbox::OutboxRow::pending(
-            "digest",
+            &job,
             key,
             &r.email,
-            serde_json::json!({"recipient": r.id, "week": day_key(week)}).to_string(),
             now.naive_utc(),
             now.naive_utc(),
             message_domain,

@@ -1,6 +1,7 @@
 //! A CRM reports a closed request: store it, issue its one-time survey link and queue its
 //! emails, exactly once per external id, also when retries race.
 
+use crate::domain::email_job::EmailJob;
 use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
 use serde_json::Value;
 
@@ -295,11 +296,17 @@ fn emails(
         (closed_at.and_utc() + ctx.rules.delay).max(ctx.now),
         ctx.rules,
     );
-    let mut rows = vec![outbox_row(ctx, "invitation", invitation, email, first)];
+    let mut rows = vec![outbox_row(
+        ctx,
+        &EmailJob::Invitation,
+        invitation,
+        email,
+        first,
+    )];
     if let Some(after) = ctx.rules.reminder_after {
         let at = next_allowed(first + after, ctx.rules);
         if at.naive_utc() < invitation.expires_at {
-            rows.push(outbox_row(ctx, "reminder", invitation, email, at));
+            rows.push(outbox_row(ctx, &EmailJob::Reminder, invitation, email, at));
         }
     }
     rows
@@ -307,7 +314,7 @@ fn emails(
 
 fn outbox_row(
     ctx: &ReportContext<'_>,
-    kind: &str,
+    job: &EmailJob,
     invitation: &InvitationRow,
     email: &str,
     at: DateTime<Utc>,
@@ -315,10 +322,9 @@ fn outbox_row(
     OutboxRow {
         invitation_id: Some(invitation.id.clone()),
         ..OutboxRow::pending(
-            kind,
-            format!("{kind}:{}", invitation.id),
+            job,
+            format!("{}:{}", job.kind(), invitation.id),
             email,
-            "{}".to_string(),
             at.naive_utc(),
             ctx.now.naive_utc(),
             ctx.message_domain,

@@ -29,13 +29,15 @@ pub enum ApiError {
     Conflict(String),
     #[error("too many requests; try again after Retry-After seconds")]
     TooManyRequests(std::time::Duration),
+    /// The cause is kept whole (with its own sources) for the log; the caller only learns
+    /// that it failed.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::Internal(Box::new(e))
     }
 }
 
@@ -44,7 +46,7 @@ impl From<ReportError> for ApiError {
         match &e {
             ReportError::Invalid(fields) => ApiError::Invalid(fields.clone()),
             ReportError::ExternalIdTaken(_) => ApiError::Conflict(e.to_string()),
-            _ => ApiError::Internal(e.to_string()),
+            _ => ApiError::Internal(Box::new(e)),
         }
     }
 }
@@ -86,7 +88,9 @@ impl ResponseError for ApiError {
             ApiError::Invalid(fields) => body["fields"] = json!(fields),
             ApiError::MissingScope(scope) => body["missing_scope"] = json!(scope.as_str()),
             // The cause goes to the log, never to the caller.
-            ApiError::Internal(cause) => tracing::error!(error = %cause, "API request failed"),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %Chain(cause.as_ref()), "API request failed")
+            }
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -100,5 +104,53 @@ impl ResponseError for ApiError {
             _ => {}
         }
         res.json(body)
+    }
+}
+
+/// An error and every source under it, `outer: inner: innermost`, for one log line.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.to_string();
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            // Many errors already print their source in their own message: say it once.
+            let text = e.to_string();
+            if !shown.contains(&text) {
+                shown = format!("{shown}: {text}");
+            }
+            next = e.source();
+        }
+        f.write_str(&shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_and_not_for_the_caller() {
+        let cause = DbError::Query(diesel::result::Error::NotFound);
+        let e = ApiError::from(cause);
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("database query failed: Record not found")
+        );
+        assert_eq!(e.to_string(), "internal error");
+        let ApiError::Internal(inner) = &e else {
+            panic!("an internal error")
+        };
+        assert_eq!(
+            Chain(inner.as_ref()).to_string(),
+            "database query failed: Record not found"
+        );
+        let body = actix_web::body::to_bytes(e.error_response().into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&body).contains("Record not found"));
     }
 }
