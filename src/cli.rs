@@ -270,6 +270,14 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
                     d.interactions, d.responses, d.employee_answers
                 );
                 println!("API key (demo): {}", d.api_key.expose());
+                // A report that includes today, so that an answer given now shows at once.
+                let today = crate::domain::period::local_day(SystemClock.now());
+                println!(
+                    "report (the demo's twelve weeks through today): curl -H 'Authorization: \
+                     Bearer {}' '{base_url}/api/v1/reports/summary?from={}&to={today}'",
+                    d.api_key.expose(),
+                    today - chrono::Duration::weeks(12)
+                );
                 println!(
                     "management app: {base_url}/admin, sign in as admin@demo.example with the \
                      password {} (shown once)",

@@ -1,6 +1,7 @@
 //! Departments and services. Upserts are update-then-insert (the multi-backend connection has
 //! no ON CONFLICT); callers run them inside one write transaction.
 
+use crate::domain::catalog::ServiceAudience;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -30,6 +31,12 @@ pub struct ServiceRow {
     pub updated_at: NaiveDateTime,
     /// False once the city stops offering it (no new interactions; its history stays).
     pub active: bool,
+}
+
+impl ServiceRow {
+    pub fn serves(&self) -> ServiceAudience {
+        ServiceAudience::of(&self.audience)
+    }
 }
 
 /// Inserts or updates by code; returns true when the department was new.

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::schema::{answers, followups, responses};
 use super::DbConnection;
+use crate::domain::interaction::Audience;
 use crate::domain::survey::COMMENT;
 
 /// The backend of the two-backend connection (boxed queries must name it).
@@ -39,7 +40,7 @@ pub struct QuestionTally {
 pub fn question_tallies(conn: &mut DbConnection, s: &Scope) -> QueryResult<Vec<QuestionTally>> {
     let mut q = answers::table
         .inner_join(responses::table)
-        .filter(responses::audience.eq("resident"))
+        .filter(responses::audience.eq(Audience::Resident.as_str()))
         .filter(responses::day.ge(&s.from_day))
         .filter(responses::day.le(&s.to_day))
         .filter(responses::service_code.eq_any(&s.services))
@@ -105,7 +106,7 @@ pub fn comments(
     let mut q = responses::table
         .inner_join(answers::table)
         .left_join(followups::table.on(followups::response_id.eq(responses::id)))
-        .filter(responses::audience.eq("resident"))
+        .filter(responses::audience.eq(Audience::Resident.as_str()))
         .filter(responses::day.ge(&s.from_day))
         .filter(responses::day.le(&s.to_day))
         .filter(responses::service_code.eq_any(&s.services))

@@ -63,7 +63,7 @@ fn range(
     limit: i64,
 ) -> QueryResult<Vec<ExportResponse>> {
     let mut q = responses::table
-        .filter(responses::audience.eq(filter.audience.clone()))
+        .filter(responses::audience.eq(filter.audience.as_str()))
         .filter(responses::day.ge(from.to_string()))
         .filter(responses::day.le(to.to_string()))
         .into_boxed();

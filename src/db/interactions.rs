@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{interactions, invitations, services};
 use super::DbConnection;
+use crate::domain::interaction::Audience;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = interactions)]
@@ -194,7 +195,7 @@ pub fn employee_invited_since(
     diesel::select(diesel::dsl::exists(
         interactions::table
             .filter(interactions::contact_email_hash.eq(address_hash))
-            .filter(interactions::audience.eq("employee"))
+            .filter(interactions::audience.eq(Audience::Employee.as_str()))
             .filter(interactions::service_code.eq(service_code))
             .filter(interactions::status.ne("suppressed"))
             .filter(interactions::created_at.ge(since)),

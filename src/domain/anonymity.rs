@@ -15,13 +15,19 @@ use super::period::month_end;
 pub const TICKETS: &str = "tickets";
 
 /// Whether a group can no longer change: a campaign's when the campaign is closed (no link can
-/// be answered after that), a month's tickets from the second day of the next month (a margin
-/// for answers in flight at midnight, so that a group shown never grows afterwards).
+/// be answered after that), a month's tickets from [`tickets_show_from`].
 pub fn frozen(cohort: &str, month: NaiveDate, today: NaiveDate, closed: &HashSet<String>) -> bool {
     match cohort.strip_prefix("campaign:") {
         Some(id) => closed.contains(id),
-        None => month_end(month) + chrono::Duration::days(1) < today,
+        None => tickets_show_from(month) <= today,
     }
+}
+
+/// The first day a month's ticket answers can be shown: the second day of the next month (a
+/// margin for answers in flight at midnight, so that a group shown never grows afterwards).
+/// Until then the month is still being counted, and reports say so and say when.
+pub fn tickets_show_from(month: NaiveDate) -> NaiveDate {
+    month_end(month) + chrono::Duration::days(2)
 }
 
 /// Whether a group of `answers` may be shown, given the city's minimum group size.

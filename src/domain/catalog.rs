@@ -31,6 +31,16 @@ impl ServiceAudience {
             ServiceAudience::Employees => "employees",
         }
     }
+
+    /// A stored or posted audience: `employees`, or residents (the default, so an empty or
+    /// older value serves residents).
+    pub fn of(text: &str) -> ServiceAudience {
+        if text == ServiceAudience::Employees.as_str() {
+            ServiceAudience::Employees
+        } else {
+            ServiceAudience::Residents
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

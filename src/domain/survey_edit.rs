@@ -5,6 +5,7 @@
 //! a question and adding a new one, with a new id. The overall question stays (CSAT is read
 //! from it). An untranslated text takes the Hebrew one, and the edit says where.
 
+use super::interaction::Audience;
 use super::language::Language;
 use super::sealed::ANSWERS_BUDGET;
 use super::survey::{ChoiceOption, Localized, Measure, Question, QuestionType, SurveyDefinition};
@@ -176,7 +177,7 @@ pub fn apply(
     ordered.sort_by_key(|(order, i, _)| (*order, *i));
     let edited = SurveyDefinition {
         key: def.key.clone(),
-        audience: def.audience.clone(),
+        audience: def.audience,
         title: def.title.clone(),
         questions: ordered.into_iter().map(|(_, _, q)| q).collect(),
     };
@@ -282,7 +283,7 @@ pub fn add(
     added.questions.push(question);
     // An employee's answers are sealed at one size: a free-text question gets the length that
     // still fits, or is refused where too little is left.
-    if added.audience == "employee" && added.max_answer_bytes() > ANSWERS_BUDGET {
+    if added.audience == Audience::Employee && added.max_answer_bytes() > ANSWERS_BUDGET {
         let over = added.max_answer_bytes() - ANSWERS_BUDGET;
         let fits = TEXT_ANSWER_MAX.saturating_sub(over.div_ceil(4));
         match added.questions.last_mut() {

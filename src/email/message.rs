@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::db::campaigns::{CampaignRow, RecipientRow};
 use crate::db::interactions::MailView;
 use crate::db::outbox::OutboxRow;
+use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
 use crate::domain::survey::{QuestionType, SurveyDefinition};
 use crate::state::AppState;
@@ -174,7 +175,7 @@ pub fn render(
         logo: templates.logo_address(&state.settings.base_url),
         color: &color,
         reminder,
-        employee: view.audience == "employee",
+        employee: Audience::parse(&view.audience) == Some(Audience::Employee),
         subject: String::new(),
         service,
         date: day(view.closed_at),

@@ -2,6 +2,7 @@
 //! only those. Each unit's answers are stored as a separate anonymous response, so that not even
 //! the set of units one person rated is kept together.
 
+use crate::domain::catalog::ServiceAudience;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -114,7 +115,7 @@ pub fn open(
         .collect();
     let units = db::catalog::all_services(conn)?
         .into_iter()
-        .filter(|s| s.audience == "employees")
+        .filter(|s| s.serves() == ServiceAudience::Employees)
         .map(|s| {
             let department = departments
                 .get(&s.department_code)

@@ -58,7 +58,31 @@ impl From<SurveyError> for DemoError {
 }
 
 /// Loads the demo city when the database has no departments yet; `None` when it has some.
+/// All of it or nothing: one transaction, so that a demo that fails half-way leaves no
+/// catalog, key or request behind, and the next run loads it whole and prints its key.
 pub fn load_if_empty(
+    conn: &mut DbConnection,
+    key: &ServerKey,
+    base_url: &str,
+    link_ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<Demo>, DemoError> {
+    // Residents answer up to two days after their request is closed.
+    if link_ttl < Duration::days(ANSWER_WITHIN_DAYS) {
+        return Err(DemoError::Data(format!(
+            "the demo's residents answer up to {ANSWER_WITHIN_DAYS} days after their request; \
+             MASHOV_LINK_TTL ({}h) closes their links before that: run the demo with a longer \
+             one",
+            link_ttl.num_hours()
+        )));
+    }
+    db::write_transaction(conn, |conn| load(conn, key, base_url, link_ttl, now))
+}
+
+/// The longest a demo resident takes to answer.
+const ANSWER_WITHIN_DAYS: i64 = 2;
+
+fn load(
     conn: &mut DbConnection,
     key: &ServerKey,
     base_url: &str,
@@ -132,7 +156,8 @@ pub fn load_if_empty(
         let reported_at = closed_at + Duration::minutes(5);
         let receipt = crm_reports(conn, key, base_url, link_ttl, &body, reported_at)?;
         interactions += 1;
-        let answered_at = reported_at + Duration::minutes(rng.gen_range(30..48 * 60));
+        let answered_at =
+            reported_at + Duration::minutes(rng.gen_range(30..ANSWER_WITHIN_DAYS * 24 * 60));
         if !rng.gen_bool(0.45) || answered_at >= now {
             continue;
         }

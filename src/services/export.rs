@@ -146,7 +146,7 @@ pub fn plan(
         Audience::Resident => (day_key(params.from), day_key(params.to), None),
         Audience::Employee => {
             let filter = db::reports::Filter {
-                audience: Audience::Employee.as_str().into(),
+                audience: Audience::Employee,
                 from_day: day_key(month_start(params.from)),
                 to_day: day_key(month_end(params.to)),
                 services: Some(in_scope.clone()),
@@ -159,7 +159,7 @@ pub fn plan(
     Ok(ExportPlan {
         audience: params.audience,
         filter: db::reports::Filter {
-            audience: params.audience.as_str().to_string(),
+            audience: params.audience,
             from_day: from,
             to_day: to,
             services: (filtered || params.audience == Audience::Employee).then_some(in_scope),

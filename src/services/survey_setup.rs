@@ -112,7 +112,7 @@ pub fn create(
                 id: uuid::Uuid::new_v4().to_string(),
                 survey_key: key.clone(),
                 version: 1,
-                audience: def.audience.clone(),
+                audience: def.audience.as_str().to_string(),
                 definition: def.to_json(),
                 created_at: now.naive_utc(),
             },

@@ -11,6 +11,7 @@ use mashov::db::connection::Manager;
 use mashov::domain::period::{local_day, month_start};
 
 both_backends!(the_demo_city_loads_once_and_every_surface_it_names_answers);
+both_backends!(a_demo_that_fails_half_way_leaves_nothing_and_the_next_run_loads_it_whole);
 
 fn get(server: &Server, path: &str, key: Option<&str>) -> (u16, String) {
     let mut req = ureq::get(&format!("{}{path}", server.base));
@@ -128,4 +129,60 @@ fn the_demo_city_loads_once_and_every_surface_it_names_answers(kind: Kind) {
         &key,
     );
     assert_eq!(again["responses"].as_u64(), Some(answers));
+}
+
+fn a_demo_that_fails_half_way_leaves_nothing_and_the_next_run_loads_it_whole(kind: Kind) {
+    let Some(db) = TestDb::new(kind) else { return };
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = command(&db, args, 0);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("run mashov")
+    };
+    let nothing_loaded = || {
+        let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+        for table in [
+            "departments",
+            "services",
+            "interactions",
+            "responses",
+            "users",
+        ] {
+            let n = count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {table}"));
+            assert_eq!(n, 0, "{table} after a failed demo");
+        }
+    };
+    assert!(run(&["migrate"], &[]).status.success());
+
+    // Links that close before the demo's residents answer: refused before anything is written.
+    let out = run(&["serve", "--demo"], &[("MASHOV_LINK_TTL", "1h")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("MASHOV_LINK_TTL"), "{err}");
+    nothing_loaded();
+
+    // A failure after the catalog was imported (an active key already named "demo"): the
+    // catalog goes with the rest.
+    assert!(run(&["apikey", "create", "--name", "demo"], &[])
+        .status
+        .success());
+    let out = run(&["serve", "--demo"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    nothing_loaded();
+    let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM api_keys"), 1);
+    drop(conn);
+
+    // Once the way is clear, the demo loads whole and prints its key.
+    assert!(run(&["apikey", "revoke", "demo"], &[]).status.success());
+    let server = spawn_serve(command(&db, &["serve", "--demo"], 0), &db);
+    let key = printed(&db, "API key (demo): ");
+    let (status, _) = get(&server, "/api/v1/catalog", Some(&key));
+    assert_eq!(status, 200);
 }

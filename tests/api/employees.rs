@@ -433,6 +433,15 @@ fn a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum(kin
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap());
     probe_every_surface(&app, &["G1", "G2", "G6"]);
+    // November's group is not "too small": it is still being counted, and says until when.
+    let (_, g5_unit, _, _) = GROUPS.iter().find(|g| g.0 == "G5").expect("G5");
+    let r = app.get_api(&format!(
+        "/api/v1/reports/summary?from=2026-11-01&to=2026-11-30&audience=employee&service={g5_unit}&lang=en"
+    ));
+    assert_eq!(r.status, 200);
+    let reason = r.json()["reason"].as_str().unwrap_or_default().to_string();
+    assert!(reason.contains("still being counted"), "{reason}");
+    assert!(reason.contains("02.12.2026"), "{reason}");
     // Once November is over its group of 7 is shown too: the rule hides what it must, not all.
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap());
@@ -446,6 +455,12 @@ fn a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum(kin
     assert_eq!(body["withheld"], true);
     assert!(body["responses"].is_null() && body["csat"].is_null());
     assert!(body["reason"].as_str().unwrap().contains('5'), "{body}");
+    let en = app.get_api("/api/v1/reports/summary?from=2026-10-01&to=2026-10-31&audience=employee&service=procurement.orders&lang=en");
+    let reason = en.json()["reason"].as_str().unwrap_or_default().to_string();
+    assert!(
+        reason.starts_with("fewer than 5"),
+        "a closed month is withheld as small: {reason}"
+    );
     // Employees' answers carry no channel and no day: those questions are refused, not answered.
     for q in [
         "summary?from=2026-10-01&to=2026-10-31&audience=employee&channel=phone",

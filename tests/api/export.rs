@@ -87,17 +87,17 @@ fn the_csv_export_has_a_column_per_question_in_hebrew_and_keeps_every_answer(kin
     };
     let (overall, resolved, consent, comment_col, effort) = (
         col("באופן כללי"),
-        col("האם הבקשה שלך טופלה"),
-        col("האם נציג"),
-        col("יש עוד משהו"),
-        col("העירייה הקלה"),
+        col("האם הבעיה שפנית בגללה נפתרה"),
+        col("אפשר לחזור אליך"),
+        col("רוצה לספר לנו"),
+        col("היה לי קל"),
     );
     let first = rows
         .iter()
         .find(|r| r[overall] == "5")
         .expect("the first answer");
     assert_eq!(
-        first[resolved], "כן, במלואה",
+        first[resolved], "כן, לגמרי",
         "choices as their Hebrew labels"
     );
     assert_eq!(first[consent], "לא");

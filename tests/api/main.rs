@@ -19,6 +19,7 @@ mod email;
 mod employees;
 mod export;
 mod followups;
+mod glossary;
 mod hardening;
 mod interactions;
 mod keys;

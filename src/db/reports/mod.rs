@@ -14,6 +14,7 @@ use diesel::{QueryResult, QueryableByName};
 
 use super::sql::Sql;
 use super::DbConnection;
+use crate::domain::interaction::Audience;
 use crate::domain::metrics::Tally;
 
 pub use cases::case_tallies;
@@ -23,7 +24,7 @@ pub use rollup::{roll_up, rolled_through, ROLLUPS};
 /// Which rows to count. Days are local `YYYY-MM-DD` and inclusive.
 #[derive(Debug, Clone)]
 pub struct Filter {
-    pub audience: String,
+    pub audience: Audience,
     pub from_day: String,
     pub to_day: String,
     /// Restricts to these services (a service, or a department's services); `Some(empty)`
@@ -80,7 +81,7 @@ fn keys(g: Grouping) -> (String, String) {
 fn conditions(sql: &mut Sql, f: &Filter, table: &str) {
     sql.push(table)
         .push("audience = ")
-        .bind(f.audience.clone())
+        .bind(f.audience.as_str())
         .push(" AND ")
         .push(table)
         .push("day >= ")
@@ -269,7 +270,7 @@ pub fn response_tallies(
     filter: &Filter,
     grouping: Grouping,
 ) -> QueryResult<Vec<(GroupKey, Tally)>> {
-    if filter.audience != "resident" || grouping.cohort {
+    if filter.audience != Audience::Resident || grouping.cohort {
         return live_response_tallies(conn, filter, grouping);
     }
     let (rolled, live) = rollup::split(conn, rollup::RESPONSE_DAYS, filter)?;
@@ -297,7 +298,7 @@ pub fn invitation_tallies(
         cohort: false,
         ..grouping
     };
-    if filter.audience != "resident" {
+    if filter.audience != Audience::Resident {
         return live_invitation_tallies(conn, filter, grouping);
     }
     let (rolled, live) = rollup::split(conn, rollup::INVITATION_DAYS, filter)?;

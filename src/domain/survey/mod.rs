@@ -12,6 +12,7 @@ mod answers;
 
 pub use answers::{parse_answers, Answer, AnswerProblem, AnswerProblems, AnswerValue};
 
+use super::interaction::Audience;
 use super::language::Language;
 use super::sealed::ANSWERS_BUDGET;
 
@@ -180,7 +181,7 @@ const ANSWER_ROW_OVERHEAD: usize = 160;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurveyDefinition {
     pub key: String,
-    pub audience: String,
+    pub audience: Audience,
     /// A city's own questionnaire's name, as admins see it (the built-in ones are named by
     /// the interface's texts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,11 +231,8 @@ impl SurveyDefinition {
             && self.key.bytes().all(|b| {
                 b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
             });
-        if !key_ok || !matches!(self.audience.as_str(), "resident" | "employee") {
-            return Err(format!(
-                "survey key {:?} or its audience is malformed",
-                self.key
-            ));
+        if !key_ok {
+            return Err(format!("survey key {:?} is malformed", self.key));
         }
         if let Some(title) = &self.title {
             if Language::ALL
@@ -303,7 +301,7 @@ impl SurveyDefinition {
                 return Err(format!("two questions measure {m:?}"));
             }
         }
-        if self.audience == "employee" && self.max_answer_bytes() > ANSWERS_BUDGET {
+        if self.audience == Audience::Employee && self.max_answer_bytes() > ANSWERS_BUDGET {
             return Err(format!(
                 "employees' answers to this survey could take {} bytes, more than the {} that \
                  every sealed answer holds: shorten its texts' max_length",

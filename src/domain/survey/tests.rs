@@ -61,7 +61,7 @@ fn an_employee_survey_whose_answers_could_not_be_sealed_at_one_size_is_refused()
     let err = SurveyDefinition::from_json(&long.to_json()).expect_err("too long to seal");
     assert!(err.contains("max_length"), "{err}");
     // Residents' answers are not sealed: the same texts are fine for them.
-    long.audience = "resident".into();
+    long.audience = Audience::Resident;
     assert!(SurveyDefinition::from_json(&long.to_json()).is_ok());
 }
 
@@ -82,7 +82,7 @@ fn the_internal_service_survey_asks_overall_effort_timeliness_and_an_optional_co
             ("comment", QuestionType::Text, false),
         ]
     );
-    assert_eq!(def.audience, "employee");
+    assert_eq!(def.audience, Audience::Employee);
 }
 
 fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

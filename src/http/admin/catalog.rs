@@ -186,11 +186,7 @@ async fn render(
 
 /// `residents` unless it says `employees` (an empty audience serves residents).
 fn audience_key(audience: &str) -> &'static str {
-    if audience == "employees" {
-        "employees"
-    } else {
-        "residents"
-    }
+    crate::domain::catalog::ServiceAudience::of(audience).as_str()
 }
 
 /// Each refused line in the reader's language: "line N: …" (a form's problems without one).

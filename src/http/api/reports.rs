@@ -211,11 +211,21 @@ fn figures_json(t: &Templates, lang: Language, report: &Report, g: &Group) -> Va
         }
         None => {
             let k = report.min_group_size.unwrap_or_default();
+            // A month still being counted is not a small group: say when it will show.
+            let reason = match report.counting_until {
+                Some(day) => t
+                    .text(lang, "reports.counting")
+                    .replace("{date}", &day.format("%d.%m.%Y").to_string())
+                    .replace("{n}", &k.to_string()),
+                None => t
+                    .text(lang, "reports.withheld")
+                    .replace("{n}", &k.to_string()),
+            };
             json!({
                 "invitations": null, "responses": null, "response_rate": null, "csat": null,
                 "ces": null, "nps": null, "resolution_rate": null,
                 "withheld": true,
-                "reason": t.text(lang, "reports.withheld").replace("{n}", &k.to_string()),
+                "reason": reason,
             })
         }
     }

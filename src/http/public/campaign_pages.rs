@@ -107,7 +107,7 @@ pub fn campaign_rate_page(
                 })
                 .collect();
             errors.extend(error_links(&questions).into_iter().map(|mut e| {
-                e.question = format!("{} – {}", u.name, e.question);
+                e.unit = Some(u.name.clone());
                 e
             }));
             SectionView {

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use chrono::Datelike;
 use serde::Serialize;
 
+use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
 use crate::domain::survey::{AnswerProblems, Question, QuestionType, SurveyDefinition};
 use crate::services::responses::OpenSurvey;
@@ -96,7 +97,11 @@ pub(super) struct QuestionView {
 #[derive(Serialize)]
 pub(super) struct ErrorLink {
     anchor: String,
-    pub(super) question: String,
+    /// On a campaign's page, the unit the question is about.
+    pub(super) unit: Option<String>,
+    /// The question's number on the page: the summary names it briefly ("Question 2") rather
+    /// than repeating the whole question.
+    number: usize,
     message: String,
 }
 
@@ -235,7 +240,7 @@ fn render_form(
         .map(|(i, q)| question_view(t, lang, i + 1, q, values, problems))
         .collect();
     let errors = error_links(&questions);
-    let privacy_key = if survey.audience == "employee" {
+    let privacy_key = if survey.audience == Audience::Employee {
         "survey.privacy_employee"
     } else {
         "survey.privacy"
@@ -275,7 +280,8 @@ pub(super) fn error_links(questions: &[QuestionView]) -> Vec<ErrorLink> {
                 .map_or_else(|| format!("f-{}", q.id), |o| o.input_id.clone());
             Some(ErrorLink {
                 anchor,
-                question: q.legend.clone(),
+                unit: None,
+                number: q.number,
                 message: q.error.clone()?,
             })
         })

@@ -2,12 +2,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::NaiveDate;
+
 use super::{
     base_filter, group_of, label_of, Catalog, Group, Report, ReportContext, ReportQueryError,
 };
 use crate::db::reports::{Filter, GroupKey, Grouping};
 use crate::db::{self, DbConnection};
-use crate::domain::anonymity::{frozen, large_enough, TICKETS};
+use crate::domain::anonymity::{frozen, large_enough, tickets_show_from, TICKETS};
 use crate::domain::interaction::Audience;
 use crate::domain::metrics::Tally;
 use crate::domain::period::{day_key, local_day, month_end, month_start, parse_day};
@@ -87,7 +89,14 @@ pub(super) fn employees(
         },
         rows,
         min_group_size: Some(ctx.min_group_size),
+        counting_until: counting_until(from, to, local_day(ctx.now)),
     })
+}
+
+/// The day the last month of `from..=to` still being counted on `today` can show, if any.
+fn counting_until(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Option<NaiveDate> {
+    let last = tickets_show_from(month_start(to));
+    (month_start(to) >= month_start(from) && last > today).then_some(last)
 }
 
 /// The employee groups (service, month day, cohort) in a filter's scope that may be shown.
@@ -158,4 +167,27 @@ fn released_tallies(
         released.push((key, tally));
     }
     Ok(released)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_month_is_counted_until_the_second_day_of_the_next() {
+        // On 1 December, November is still being counted: it shows on the 2nd.
+        let on = |today| counting_until(d("2026-11-01"), d("2026-11-30"), d(today));
+        assert_eq!(on("2026-12-01"), Some(d("2026-12-02")));
+        assert_eq!(on("2026-11-15"), Some(d("2026-12-02")));
+        assert_eq!(on("2026-12-02"), None);
+        // A period whose last month is over and shown is not waiting for anything.
+        assert_eq!(
+            counting_until(d("2026-08-01"), d("2026-10-31"), d("2026-12-01")),
+            None
+        );
+    }
 }

@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::reports::{Filter, GroupKey, Grouping};
 use crate::db::{self, DbConnection, DbError};
+use crate::domain::catalog::ServiceAudience;
 use crate::domain::followup::Cases;
 use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
@@ -61,6 +62,10 @@ pub struct Report {
     pub rows: Vec<Group>,
     /// Set for employees: the minimum group size applied.
     pub min_group_size: Option<i64>,
+    /// Employees: the period holds a month whose answers are still being counted (sealed until
+    /// the month is over), and this is the day they can show. A withheld group then says so,
+    /// rather than seeming to have too few answers.
+    pub counting_until: Option<NaiveDate>,
 }
 
 /// What a report needs besides its parameters.
@@ -72,7 +77,7 @@ pub struct ReportContext {
 
 struct Catalog {
     /// service code → (department code, name, audience)
-    services: BTreeMap<String, (String, String, String)>,
+    services: BTreeMap<String, (String, String, ServiceAudience)>,
     departments: BTreeMap<String, String>,
 }
 
@@ -82,7 +87,8 @@ fn catalog(conn: &mut DbConnection, lang: Language) -> Result<Catalog, DbError> 
         .into_iter()
         .map(|s| {
             let name = super::catalog::localized(&s.names_i18n, lang, &s.name);
-            (s.code, (s.department_code, name, s.audience))
+            let serves = s.serves();
+            (s.code, (s.department_code, name, serves))
         })
         .collect();
     let departments = db::catalog::all_departments(conn)?
@@ -170,7 +176,7 @@ fn services_in_scope(catalog: &Catalog, params: &ReportParams) -> Vec<String> {
             params.service.as_ref().is_none_or(|s| s == *code)
                 && params.department.as_ref().is_none_or(|d| d == dept)
                 && (params.scope.is_empty() || params.scope.contains(dept))
-                && (params.audience == Audience::Resident || aud == "employees")
+                && (params.audience == Audience::Resident || *aud == ServiceAudience::Employees)
         })
         .map(|(code, _)| code.clone())
         .collect()
@@ -178,7 +184,7 @@ fn services_in_scope(catalog: &Catalog, params: &ReportParams) -> Vec<String> {
 
 fn base_filter(params: &ReportParams, from: NaiveDate, to: NaiveDate) -> Filter {
     Filter {
-        audience: params.audience.as_str().to_string(),
+        audience: params.audience,
         from_day: day_key(from),
         to_day: day_key(to),
         services: None,
@@ -254,6 +260,7 @@ fn residents(
         },
         rows,
         min_group_size: None,
+        counting_until: None,
     })
 }
 

@@ -128,7 +128,13 @@ pub(super) fn render(
         selected: q.channel == Some(*ch),
     }));
     let withheld = c.now.total.figures.is_none().then(|| {
-        text("withheld").replace("{n}", &c.now.min_group_size.unwrap_or_default().to_string())
+        let n = c.now.min_group_size.unwrap_or_default().to_string();
+        match c.now.counting_until {
+            Some(day) => text("counting")
+                .replace("{date}", &day.format("%d.%m.%Y").to_string())
+                .replace("{n}", &n),
+            None => text("withheld").replace("{n}", &n),
+        }
     });
     let metrics = c
         .now
