@@ -14,7 +14,7 @@ use crate::db::interactions::MailView;
 use crate::db::outbox::OutboxRow;
 use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
-use crate::domain::survey::{QuestionType, SurveyDefinition};
+use crate::domain::survey::{Measure, QuestionType, SurveyDefinition};
 use crate::state::AppState;
 use crate::templates::TemplateError;
 
@@ -134,9 +134,13 @@ pub fn render(
         .cloned()
         .unwrap_or_else(|| view.service_name.clone());
     let first_scale = survey
-        .questions
-        .iter()
-        .find(|q| q.kind == QuestionType::Rating)
+        .measuring(Measure::Satisfaction)
+        .or_else(|| {
+            survey
+                .questions
+                .iter()
+                .find(|q| q.kind == QuestionType::Rating)
+        })
         .or_else(|| survey.questions.iter().find(|q| q.kind.scale().is_some()));
     let (question, low, high, points) = match first_scale {
         Some(q) => {

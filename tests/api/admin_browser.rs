@@ -235,6 +235,12 @@ fn an_admin_sets_the_city_up_in_a_browser_and_every_page_passes_axe(kind: Kind) 
     b.open(&app.url(&survey));
     b.wait_until_true("the logo shown", "const i = document.querySelector('img.logo'); return !!i && i.complete && i.naturalWidth > 0;");
     check_page(&b, "survey-with-logo-he");
+    // A one-tap score from the email: the chosen score and its send button first.
+    b.open(&app.url(&format!("{survey}?overall=4")));
+    check_page(&b, "survey-one-tap-he");
+    let survey_en = app.new_survey_path("BROWSER-ONE-TAP-EN", "en");
+    b.open(&app.url(&format!("{survey_en}?overall=2")));
+    check_page(&b, "survey-one-tap-en");
     b.open(&app.url("/admin/catalog"));
     check_page(&b, "catalog-he");
     b.type_into(

@@ -173,6 +173,23 @@ fn an_invitation_arrives_once_in_each_language_with_both_parts_and_working_links
         assert!(page
             .body
             .contains("id=\"overall-4\" name=\"overall\" value=\"4\" checked"));
+        // The chosen score and one send button come first, with a line saying that nothing is
+        // saved yet; the other questions follow, after that button.
+        let body = &page.body;
+        let (status, score, send, next) = (
+            body.find("role=\"status\"")
+                .expect("the not-saved-yet line"),
+            body.find("name=\"overall\"").expect("the chosen question"),
+            body.find("<button type=\"submit\">")
+                .expect("a send button"),
+            body.find("name=\"effort\"").expect("the other questions"),
+        );
+        assert!(status < score && score < send && send < next, "{body}");
+        assert_eq!(body.matches("name=\"overall\"").count(), 5, "asked once");
+        // A score off the scale opens the ordinary form.
+        let off = app.get(&path_of(&app, &format!("{url}?overall=9")));
+        assert_eq!(off.status, 200);
+        assert!(!off.body.contains("role=\"status\""));
     }
     let mut conn = app.conn();
     assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM responses"), 0);

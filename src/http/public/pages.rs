@@ -120,9 +120,20 @@ struct SurveyContext<'a> {
     intro_html: String,
     errors: Vec<ErrorLink>,
     questions: Vec<QuestionView>,
+    /// A score chosen in the email: that question and a send button come first.
+    quick: Option<QuickView>,
     privacy: String,
     /// The switch's buttons: each sends the form as it stands and shows it in that language.
     switch: Vec<LanguageChoice>,
+}
+
+/// The top of a page opened from a one-tap score in the email: the score as chosen, a line
+/// saying that it is not saved until sent, and the send button; the other questions follow.
+#[derive(Serialize)]
+struct QuickView {
+    question: QuestionView,
+    /// The heading of the questions after it: "optional" only where none of them is required.
+    more: String,
 }
 
 #[derive(Serialize)]
@@ -232,13 +243,38 @@ fn render_form(
     values: &[(String, String)],
     problems: &AnswerProblems,
 ) -> Result<String, TemplateError> {
+    render_form_with(state, lang, survey, intro_html, values, (problems, None))
+}
+
+fn render_form_with(
+    state: &AppState,
+    lang: Language,
+    survey: &SurveyDefinition,
+    intro_html: String,
+    values: &[(String, String)],
+    (problems, quick_id): (&AnswerProblems, Option<&str>),
+) -> Result<String, TemplateError> {
     let t = &state.templates;
-    let questions: Vec<QuestionView> = survey
+    let mut questions: Vec<QuestionView> = survey
         .questions
         .iter()
         .enumerate()
         .map(|(i, q)| question_view(t, lang, i + 1, q, values, problems))
         .collect();
+    let quick = quick_id
+        .and_then(|id| questions.iter().position(|q| q.id == id))
+        .map(|i| {
+            let question = questions.remove(i);
+            let key = if questions.iter().any(|q| q.required) {
+                "survey.quick_more_questions"
+            } else {
+                "survey.quick_more"
+            };
+            QuickView {
+                question,
+                more: t.text(lang, key),
+            }
+        });
     let errors = error_links(&questions);
     let privacy_key = if survey.audience == Audience::Employee {
         "survey.privacy_employee"
@@ -256,6 +292,7 @@ fn render_form(
             intro_html,
             errors,
             questions,
+            quick,
             privacy: t.text(lang, privacy_key),
             switch: Language::ALL
                 .into_iter()
@@ -382,6 +419,31 @@ pub fn survey_page_with_errors(
 ) -> Result<String, TemplateError> {
     let intro = render_intro(state, open.language, intro_values(open))?;
     render_form(state, open.language, &open.survey, intro, values, problems)
+}
+
+/// The page a one-tap score in the email opens (`?overall=4`): when the score is a valid point
+/// of one of the survey's scales, that question comes first, chosen, with a send button and a
+/// line saying that nothing is saved until it is pressed; the other questions follow. Opening
+/// it stores nothing. Any other query opens the ordinary form with what it names chosen.
+pub fn chosen_score_page(
+    state: &AppState,
+    open: &OpenSurvey,
+    chosen: &[(String, String)],
+) -> Result<String, TemplateError> {
+    let quick = chosen.iter().find_map(|(id, value)| {
+        let q = open.survey.questions.iter().find(|q| &q.id == id)?;
+        let n: i32 = value.parse().ok()?;
+        q.kind.scale()?.contains(&n).then_some(q.id.as_str())
+    });
+    let intro = render_intro(state, open.language, intro_values(open))?;
+    render_form_with(
+        state,
+        open.language,
+        &open.survey,
+        intro,
+        chosen,
+        (&Vec::new(), quick),
+    )
 }
 
 /// A survey definition as residents would see it in `lang`, for the editor's preview: a sample

@@ -4,8 +4,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::pages::{
-    campaign_pick_page, campaign_rate_page, html, message_page, not_found_page, survey_page,
-    survey_page_with_errors, PageCache,
+    campaign_pick_page, campaign_rate_page, chosen_score_page, html, message_page, not_found_page,
+    survey_page, survey_page_with_errors, PageCache,
 };
 use crate::domain::language::Language;
 use crate::services::campaign_survey::{self, CampaignAnswerError};
@@ -67,10 +67,7 @@ async fn show(
             {
                 open.language = lang;
             }
-            html(
-                StatusCode::OK,
-                survey_page_with_errors(&state, &open, &chosen, &Vec::new()),
-            )
+            html(StatusCode::OK, chosen_score_page(&state, &open, &chosen))
         }
         Ok(open) => html(StatusCode::OK, survey_page(&state, &pages, &open)),
         Err(e) => error_page(&state, e, false),
