@@ -229,23 +229,58 @@ pub fn suppress(
     Ok(())
 }
 
-/// Whether the address opted out, and whether it was invited since `since` (one round trip).
-pub fn address_state(
+/// Whether any of a person's keys (email, phone) opted out, and whether any of them was
+/// invited since `since` (one round trip).
+pub fn contact_state(
     conn: &mut DbConnection,
-    address_hash: &str,
+    hashes: &[String],
     since: NaiveDateTime,
 ) -> QueryResult<(bool, bool)> {
-    use super::schema::interactions;
+    use super::schema::{contact_keys, interactions};
     diesel::select((
-        diesel::dsl::exists(suppressions::table.find(address_hash)),
+        diesel::dsl::exists(suppressions::table.filter(suppressions::address_hash.eq_any(hashes))),
         diesel::dsl::exists(
-            interactions::table
-                .filter(interactions::contact_email_hash.eq(address_hash))
+            contact_keys::table
+                .inner_join(interactions::table)
+                .filter(contact_keys::hash.eq_any(hashes))
                 .filter(interactions::status.eq("scheduled"))
                 .filter(interactions::created_at.gt(since)),
         ),
     ))
     .get_result(conn)
+}
+
+/// Records the keys a later request can recognise this interaction's person by.
+pub fn insert_contact_keys(
+    conn: &mut DbConnection,
+    interaction_id: &str,
+    hashes: &[String],
+) -> QueryResult<()> {
+    use super::schema::contact_keys;
+    for hash in hashes {
+        diesel::insert_into(contact_keys::table)
+            .values((
+                contact_keys::hash.eq(hash),
+                contact_keys::interaction_id.eq(interaction_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The keys of the person an invitation was sent to (their email's and phone's hashes).
+pub fn contact_keys_of_invitation(
+    conn: &mut DbConnection,
+    invitation_id: &str,
+) -> QueryResult<Vec<String>> {
+    use super::schema::{contact_keys, invitations};
+    contact_keys::table
+        .inner_join(
+            invitations::table.on(invitations::interaction_id.eq(contact_keys::interaction_id)),
+        )
+        .filter(invitations::id.eq(invitation_id))
+        .select(contact_keys::hash)
+        .load(conn)
 }
 
 pub fn is_suppressed(conn: &mut DbConnection, address_hash: &str) -> QueryResult<bool> {

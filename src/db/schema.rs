@@ -137,6 +137,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    contact_keys (hash, interaction_id) {
+        hash -> Text,
+        interaction_id -> Text,
+    }
+}
+
+diesel::table! {
     suppressions (address_hash) {
         address_hash -> Text,
         reason -> Text,
@@ -300,12 +307,14 @@ diesel::joinable!(campaign_recipients -> campaigns (campaign_id));
 diesel::joinable!(services -> departments (department_code));
 diesel::joinable!(outbox -> invitations (invitation_id));
 diesel::joinable!(interactions -> services (service_code));
+diesel::joinable!(contact_keys -> interactions (interaction_id));
 diesel::joinable!(invitations -> interactions (interaction_id));
 diesel::joinable!(invitations -> surveys (survey_id));
 diesel::joinable!(responses -> surveys (survey_id));
 diesel::joinable!(answers -> responses (response_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    contact_keys,
     departments,
     services,
     api_keys,

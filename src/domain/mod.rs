@@ -17,6 +17,7 @@ pub mod logo;
 pub mod metrics;
 pub mod password;
 pub mod period;
+pub mod phone;
 pub mod recipients;
 pub mod report;
 pub mod schedule;

@@ -67,6 +67,12 @@ impl ServerKey {
         URL_SAFE_NO_PAD.encode(mac)
     }
 
+    /// A phone number's keyed hash, for the frequency cap and opt-outs: the same for every way
+    /// of writing the number (`domain::phone::e164`), None for what is not a number.
+    pub fn phone_hash(&self, phone: &str) -> Option<String> {
+        super::phone::e164(phone).map(|n| URL_SAFE_NO_PAD.encode(self.mac("phone", &n)))
+    }
+
     /// A keyed hash for `purpose` (sign-in throttling subjects, CSRF tokens): base64url, not
     /// computable without the key, never equal across purposes.
     pub fn keyed_hash(&self, purpose: &str, input: &str) -> String {

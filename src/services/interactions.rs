@@ -134,17 +134,26 @@ pub fn record(
             .email
             .as_deref()
             .map(|e| ctx.key.address_hash(e));
-        let suppressed = match &address_hash {
-            None => None,
-            Some(h) => {
-                // Without a cap, "invited since now" never matches.
-                let since = ctx.now - ctx.rules.frequency_cap.unwrap_or(Duration::zero());
-                match db::outbox::address_state(conn, h, since.naive_utc())? {
-                    (true, _) => Some("opted_out"),
-                    (false, true) => Some("frequency_cap"),
-                    (false, false) if new.audience == Audience::Employee => {
-                        // One survey per employee, unit and month: a unit's monthly group then
-                        // counts people, not tickets, and the minimum group size means people.
+        // The person is recognised by their email or their phone number, whichever they gave:
+        // a resident reached only by phone is capped and can opt out too.
+        let phone_hash = new
+            .contact
+            .phone
+            .as_deref()
+            .and_then(|p| ctx.key.phone_hash(p));
+        let keys: Vec<String> = address_hash.iter().chain(&phone_hash).cloned().collect();
+        let suppressed = if keys.is_empty() {
+            None
+        } else {
+            // Without a cap, "invited since now" never matches.
+            let since = ctx.now - ctx.rules.frequency_cap.unwrap_or(Duration::zero());
+            match db::outbox::contact_state(conn, &keys, since.naive_utc())? {
+                (true, _) => Some("opted_out"),
+                (false, true) => Some("frequency_cap"),
+                (false, false) => match &address_hash {
+                    // One survey per employee, unit and month: a unit's monthly group then
+                    // counts people, not tickets, and the minimum group size means people.
+                    Some(h) if new.audience == Audience::Employee => {
                         let month = day_begins(month_start(local_day(ctx.now)));
                         db::interactions::employee_invited_since(
                             conn,
@@ -154,17 +163,19 @@ pub fn record(
                         )?
                         .then_some("once_a_month")
                     }
-                    (false, false) => None,
-                }
+                    _ => None,
+                },
             }
         };
         let interaction = interaction_row(ctx, new, address_hash, suppressed);
         if suppressed.is_some() {
             db::interactions::insert(conn, &interaction, None)?;
+            db::outbox::insert_contact_keys(conn, &interaction.id, &keys)?;
             return Ok(Reported::Created(receipt(ctx, &interaction, None)));
         }
         let invitation = invitation_row(ctx, &interaction, &survey.id);
         db::interactions::insert(conn, &interaction, Some(&invitation))?;
+        db::outbox::insert_contact_keys(conn, &interaction.id, &keys)?;
         if let Some(email) = &new.contact.email {
             db::outbox::insert_new(conn, &emails(ctx, &invitation, new.closed_at, email))?;
         }

@@ -33,18 +33,26 @@ pub fn language(conn: &mut DbConnection, token: &str) -> Result<Language, OptOut
     Ok(Language::parse(&view.language).unwrap_or_default())
 }
 
-/// Suppresses the invitation's address at once; later interactions for it are answered
-/// `suppressed` / `opted_out`, and its queued emails are cancelled when their turn comes.
+/// Suppresses the invitation's person at once, by every key they were recognised by (email,
+/// phone): later interactions for either are answered `suppressed` / `opted_out`, and queued
+/// emails are cancelled when their turn comes. A resident reached only by phone opts out from
+/// the survey page's link, which leads here.
 pub fn opt_out(
     conn: &mut DbConnection,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Language, OptOutError> {
     let view = invitation(conn, token)?;
-    if let Some(hash) = &view.contact_email_hash {
-        db::write_transaction(conn, |c| {
-            db::outbox::suppress(c, hash, "opted_out", now.naive_utc())
-        })?;
-    }
+    db::write_transaction(conn, |c| {
+        let mut keys = db::outbox::contact_keys_of_invitation(c, &view.invitation_id)?;
+        // Requests recorded before contact keys existed know only their email's hash.
+        keys.extend(view.contact_email_hash.iter().cloned());
+        keys.sort();
+        keys.dedup();
+        for hash in &keys {
+            db::outbox::suppress(c, hash, "opted_out", now.naive_utc())?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
     Ok(Language::parse(&view.language).unwrap_or_default())
 }

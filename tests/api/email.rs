@@ -15,6 +15,7 @@ both_backends!(
     quiet_hours_and_the_rest_window_hold_emails_until_they_end,
     a_reminder_follows_after_three_days_only_while_unanswered,
     the_frequency_cap_and_opting_out_suppress_later_interactions,
+    residents_reached_only_by_phone_are_capped_and_opt_out_from_the_page,
     a_mail_server_that_is_down_then_up_gets_everything_once,
     a_4xx_burst_is_retried_and_a_5xx_fails_only_its_own_email,
     an_employee_is_told_in_their_language_that_the_answer_is_anonymous,
@@ -501,4 +502,61 @@ fn an_employee_is_told_in_their_language_that_the_answer_is_anonymous(kind: Kind
         "{text}"
     );
     assert!(!text.contains("anonymous"), "{text}");
+}
+
+/// A CRM that texts the link itself reports a phone number only: the cap and an opt-out still
+/// recognise the person, however the number is written.
+fn residents_reached_only_by_phone_are_capped_and_opt_out_from_the_page(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, il("2026-11-24 10:00"), |_| {}) else {
+        return;
+    };
+    let by_phone = |id: &str, phone: &str| {
+        let r = app.report(&json!({
+            "external_id": id, "audience": "resident",
+            "service_code": "sanitation.bulky-waste", "channel": "phone",
+            "closed_at": (app.clock_now() - Duration::hours(3)).to_rfc3339(),
+            "contact": {"phone": phone, "language": "he"}
+        }));
+        assert!(r.status == 201 || r.status == 200, "{}", r.body);
+        r.json()
+    };
+    let first = by_phone("TEL-1", "050-1234567");
+    assert_eq!(first["status"], "scheduled");
+    let second = by_phone("TEL-2", "+972 50 123 4567");
+    assert_eq!(second["status"], "suppressed", "{second}");
+    assert_eq!(second["reason"], "frequency_cap");
+    // Another number is another person.
+    assert_eq!(by_phone("TEL-3", "052-7654321")["status"], "scheduled");
+    let mut conn = app.conn();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM contact_keys WHERE hash LIKE '%050%' OR hash LIKE '%972%'"
+        ),
+        0,
+        "numbers are kept as keyed hashes"
+    );
+
+    // The survey page links to the link's own opt-out page.
+    let url = first["survey_url"].as_str().expect("a link");
+    let token = url.rsplit('/').next().expect("token");
+    let page = app.get(&path_of(&app, url));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("href=\"/u/{token}\"")),
+        "{}",
+        page.body
+    );
+    let done = app.post_raw(
+        &format!("/u/{token}"),
+        "application/x-www-form-urlencoded",
+        b"",
+        None,
+    );
+    assert_eq!(done.status, 200);
+    app.clock.advance(Duration::days(31));
+    let later = by_phone("TEL-4", "972501234567");
+    assert_eq!(later["status"], "suppressed", "{later}");
+    assert_eq!(later["reason"], "opted_out");
+    assert_eq!(by_phone("TEL-5", "0527654321")["status"], "scheduled");
 }

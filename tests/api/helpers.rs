@@ -297,6 +297,8 @@ impl TestApp {
     /// (so that the frequency cap does not suppress the next one).
     pub fn interaction(&self, external_id: &str, language: &str) -> Value {
         let closed = self.clock.now() - chrono::Duration::hours(2);
+        // Each request its own resident: the frequency cap knows people by email and by phone.
+        let person = uuid::Uuid::new_v4();
         json!({
             "external_id": external_id,
             "audience": "resident",
@@ -306,8 +308,9 @@ impl TestApp {
             "closed_at": closed.to_rfc3339(),
             "resolution": "resolved",
             "contact": {
-                "email": format!("r-{}@example.org", uuid::Uuid::new_v4().simple()),
-                "phone": "+972501234567", "name": "רות כהן", "language": language
+                "email": format!("r-{}@example.org", person.simple()),
+                "phone": format!("+97250{:07}", person.as_u128() % 10_000_000),
+                "name": "רות כהן", "language": language
             }
         })
     }

@@ -168,21 +168,33 @@ fn the_per_audience_upgrade_keeps_every_request(kind: Kind) {
     let receipts: Vec<_> = bodies.iter().map(|b| app.report(b).json()).collect();
     let mut conn = app.conn();
     let source = |dir| FileBasedMigrations::from_path(dir).expect("migrations folder");
-    match &mut *conn {
-        DbConnection::Sqlite(c) => {
-            c.batch_execute("PRAGMA foreign_keys = OFF")
-                .expect("pragma");
-            c.revert_last_migration(source("migrations/sqlite"))
-                .expect("down");
+    // Back to before the per-audience migration (and every one after it), then up again.
+    let mut reverted = 0;
+    loop {
+        let last = match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                c.batch_execute("PRAGMA foreign_keys = OFF")
+                    .expect("pragma");
+                c.revert_last_migration(source("migrations/sqlite"))
+                    .expect("down")
+            }
+            DbConnection::Postgres(c) => c
+                .revert_last_migration(source("migrations/postgres"))
+                .expect("down"),
+        };
+        reverted += 1;
+        if last
+            .to_string()
+            .replace('-', "")
+            .starts_with("20261202000018")
+        {
+            break;
         }
-        DbConnection::Postgres(c) => {
-            c.revert_last_migration(source("migrations/postgres"))
-                .expect("down");
-        }
+        assert!(reverted < 10, "the per-audience migration was not found");
     }
     assert_eq!(
         mashov::db::migrations::run_pending(&mut conn).expect("up again"),
-        1
+        reverted
     );
     let joined = "SELECT COUNT(*) AS n FROM invitations v JOIN interactions i \
                   ON i.id = v.interaction_id WHERE i.external_id LIKE 'UPGRADE-%'";

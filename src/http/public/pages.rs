@@ -20,6 +20,7 @@ use crate::templates::{PageMeta, TemplateError, Templates};
 const SLOT_SERVICE: &str = "\u{1}service\u{1}";
 const SLOT_DATE: &str = "\u{1}date\u{1}";
 const SLOT_DATE_ISO: &str = "\u{1}date_iso\u{1}";
+const SLOT_STOP: &str = "\u{1}stop\u{1}";
 
 /// A piece of a cached survey page.
 enum Part {
@@ -27,6 +28,8 @@ enum Part {
     Service,
     Date,
     DateIso,
+    /// The link's own opt-out address (`/u/TOKEN`).
+    Stop,
 }
 
 /// A rendered survey page cut at its slots.
@@ -51,6 +54,7 @@ fn cut(html: &str) -> Vec<Part> {
             SLOT_SERVICE => Part::Service,
             SLOT_DATE => Part::Date,
             SLOT_DATE_ISO => Part::DateIso,
+            SLOT_STOP => Part::Stop,
             _ => {
                 parts.push(Part::Html(rest[..end].to_string()));
                 rest = &rest[end..];
@@ -122,6 +126,9 @@ struct SurveyContext<'a> {
     questions: Vec<QuestionView>,
     /// A score chosen in the email: that question and a send button come first.
     quick: Option<QuickView>,
+    /// Where this link's person stops all surveys: the email's unsubscribe link, on the page
+    /// too, for residents the CRM reached by text message (None in the editor's preview).
+    stop_url: Option<String>,
     privacy: String,
     /// The switch's buttons: each sends the form as it stands and shows it in that language.
     switch: Vec<LanguageChoice>,
@@ -235,24 +242,40 @@ pub(super) fn question_view(
     }
 }
 
+/// What a form is rendered with besides its survey and answers.
+struct FormParts<'a> {
+    intro_html: String,
+    stop_url: Option<String>,
+    quick_id: Option<&'a str>,
+}
+
 fn render_form(
     state: &AppState,
     lang: Language,
     survey: &SurveyDefinition,
-    intro_html: String,
+    (intro_html, stop_url): (String, Option<String>),
     values: &[(String, String)],
     problems: &AnswerProblems,
 ) -> Result<String, TemplateError> {
-    render_form_with(state, lang, survey, intro_html, values, (problems, None))
+    let parts = FormParts {
+        intro_html,
+        stop_url,
+        quick_id: None,
+    };
+    render_form_with(state, lang, survey, parts, values, problems)
 }
 
 fn render_form_with(
     state: &AppState,
     lang: Language,
     survey: &SurveyDefinition,
-    intro_html: String,
+    FormParts {
+        intro_html,
+        stop_url,
+        quick_id,
+    }: FormParts<'_>,
     values: &[(String, String)],
-    (problems, quick_id): (&AnswerProblems, Option<&str>),
+    problems: &AnswerProblems,
 ) -> Result<String, TemplateError> {
     let t = &state.templates;
     let mut questions: Vec<QuestionView> = survey
@@ -293,6 +316,7 @@ fn render_form_with(
             errors,
             questions,
             quick,
+            stop_url,
             privacy: t.text(lang, privacy_key),
             switch: Language::ALL
                 .into_iter()
@@ -386,7 +410,8 @@ pub fn survey_page(
                 SLOT_DATE_ISO.to_string(),
             );
             let intro = render_intro(state, open.language, slots)?;
-            let html = render_form(state, open.language, &open.survey, intro, &[], &Vec::new())?;
+            let parts = (intro, Some(SLOT_STOP.to_string()));
+            let html = render_form(state, open.language, &open.survey, parts, &[], &Vec::new())?;
             let parts = Arc::new(cut(&html));
             if let Ok(mut m) = pages.forms.write() {
                 // Pages of an earlier city profile are never asked for again.
@@ -404,6 +429,7 @@ pub fn survey_page(
             Part::Service => page.push_str(&handlebars::html_escape(&service)),
             Part::Date => page.push_str(&handlebars::html_escape(&date)),
             Part::DateIso => page.push_str(&handlebars::html_escape(&date_iso)),
+            Part::Stop => page.push_str(&handlebars::html_escape(&stop_url(state, open))),
         }
     }
     Ok(page)
@@ -418,7 +444,19 @@ pub fn survey_page_with_errors(
     problems: &AnswerProblems,
 ) -> Result<String, TemplateError> {
     let intro = render_intro(state, open.language, intro_values(open))?;
-    render_form(state, open.language, &open.survey, intro, values, problems)
+    let parts = (intro, Some(stop_url(state, open)));
+    render_form(state, open.language, &open.survey, parts, values, problems)
+}
+
+/// The link's opt-out page: its token is the survey link's own.
+fn stop_url(state: &AppState, open: &OpenSurvey) -> String {
+    format!(
+        "/u/{}",
+        state
+            .key
+            .survey_token(&open.invitation.invitation_id)
+            .expose()
+    )
 }
 
 /// The page a one-tap score in the email opens (`?overall=4`): when the score is a valid point
@@ -435,14 +473,18 @@ pub fn chosen_score_page(
         let n: i32 = value.parse().ok()?;
         q.kind.scale()?.contains(&n).then_some(q.id.as_str())
     });
-    let intro = render_intro(state, open.language, intro_values(open))?;
+    let parts = FormParts {
+        intro_html: render_intro(state, open.language, intro_values(open))?,
+        stop_url: Some(stop_url(state, open)),
+        quick_id: quick,
+    };
     render_form_with(
         state,
         open.language,
         &open.survey,
-        intro,
+        parts,
         chosen,
-        (&Vec::new(), quick),
+        &Vec::new(),
     )
 }
 
@@ -463,7 +505,7 @@ pub fn preview_page(
             today.to_string(),
         ),
     )?;
-    render_form(state, lang, survey, intro, &[], &Vec::new())
+    render_form(state, lang, survey, (intro, None), &[], &Vec::new())
 }
 
 pub use super::campaign_pages::{campaign_pick_page, campaign_rate_page};
