@@ -1,12 +1,13 @@
 //! Renders a weekly digest: subject, text and HTML from the templates, and the trend chart.
 
-use chrono::{Datelike, Duration};
+use chrono::{Datelike, Duration, NaiveDate};
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use serde::Serialize;
 
+use crate::charts::TrendPoint;
 use crate::domain::language::Language;
-use crate::services::digest::DigestData;
+use crate::services::digest::{DigestData, RANK_MIN_ANSWERS};
 use crate::templates::{TemplateError, Templates};
 
 /// The Content-ID of the chart inside the email.
@@ -57,9 +58,12 @@ struct DigestContext<'a> {
     overdue: Vec<OverdueView>,
     comments: Vec<CommentView>,
     chart_src: String,
+    /// The chart's numbers in words, for those who cannot see it.
     chart_alt: String,
-    /// The chart's title is written above it where the image cannot carry it (Arabic).
-    chart_title_outside: bool,
+    /// How to read the chart (the dots, their counts, the hollow ones).
+    chart_key: String,
+    /// What the response rate counts, under the figures.
+    rate_note: String,
 }
 
 /// A rendered digest and its chart.
@@ -79,6 +83,18 @@ fn with_n(value: Option<String>, n: i64, none: &str) -> String {
         Some(v) => format!("{v} (n={n})"),
         None => none.to_string(),
     }
+}
+
+/// The trend in words: "…: 06.09 80% (n=12); 13.09 —; …".
+fn chart_alt(prefix: &str, trend: &[(NaiveDate, Option<f64>, i64)], none: &str) -> String {
+    let weeks: Vec<String> = trend
+        .iter()
+        .map(|(week, csat, n)| match csat {
+            Some(v) => format!("{} {:.0}% (n={n})", week.format("%d.%m"), v * 100.0),
+            None => format!("{} {none}", week.format("%d.%m")),
+        })
+        .collect();
+    format!("{prefix}: {}", weeks.join("; "))
 }
 
 /// The digest in `lang`; `chart_src` is where the HTML finds the chart (`cid:trend` in an
@@ -159,7 +175,8 @@ pub fn render(
             .iter()
             .map(|o| OverdueView {
                 service: o.service.clone(),
-                due_on: o.due_on.clone(),
+                due_on: crate::domain::period::parse_day(&o.due_on)
+                    .map_or_else(|| o.due_on.clone(), |d| d.format("%d.%m.%Y").to_string()),
             })
             .collect(),
         comments: data
@@ -171,18 +188,24 @@ pub fn render(
             })
             .collect(),
         chart_src: chart_src.to_string(),
-        chart_alt: t("chart_alt"),
-        chart_title_outside: lang == Language::Ar,
+        chart_alt: chart_alt(&t("chart_alt"), &data.trend, &none),
+        chart_key: t("chart_key").replace("{n}", &RANK_MIN_ANSWERS.to_string()),
+        rate_note: t("rate_note"),
     };
     ctx.subject = templates
         .render_text("email/digest/subject.txt", &ctx)?
         .trim()
         .to_string();
-    // Arabic letters must join, which the chart's text renderer cannot do: the title above the
-    // image says it instead.
-    let title = (lang != Language::Ar).then(|| t("chart_title"));
-    let points: Vec<_> = data.trend.iter().map(|(d, v, _)| (*d, *v)).collect();
-    let chart_png = crate::charts::csat_trend_png(&points, title.as_deref())
+    let points: Vec<TrendPoint> = data
+        .trend
+        .iter()
+        .map(|(week, csat, n)| TrendPoint {
+            week: *week,
+            csat: *csat,
+            n: *n,
+        })
+        .collect();
+    let chart_png = crate::charts::csat_trend_png(&points, RANK_MIN_ANSWERS)
         .map_err(|e| TemplateError::Template("chart".into(), e))?;
     Ok(RenderedDigest {
         text: templates.render_text("email/digest/body.txt", &ctx)?,

@@ -20,7 +20,8 @@ use crate::services::audit::{self, Action, Actor, Change};
 use super::followups;
 use super::reports::{self, ReportContext, ReportQueryError};
 
-/// Services with fewer answers in the week are not ranked.
+/// Services with fewer answers over the 12 weeks are not ranked, and a week of the trend with
+/// fewer is drawn hollow.
 pub const RANK_MIN_ANSWERS: i64 = 10;
 /// Weeks in the trend and the long average.
 pub const TREND_WEEKS: i64 = 12;
@@ -114,7 +115,9 @@ pub fn gather(
     let previous = summary(conn, week - Duration::days(7), week - Duration::days(1))?;
     let first = week - Duration::days(7 * (TREND_WEEKS - 1));
     let long_run = summary(conn, first, end)?;
-    let by_service = reports::report(conn, ctx, &params(week, end, scope), Some(By::Service))?;
+    // Ranked over the 12 weeks: most services of a city get a few answers a week, and a week's
+    // best and worst would be chance.
+    let by_service = reports::report(conn, ctx, &params(first, end, scope), Some(By::Service))?;
     let mut ranked: Vec<Ranked> = by_service
         .rows
         .iter()
