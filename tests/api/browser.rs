@@ -290,6 +290,26 @@ fn an_employee_picks_units_then_rates_them_in_a_real_browser(kind: Kind) {
     browser.click("label[for='u-hr.payslip']");
     browser.click("label[for='u-it.helpdesk']");
     assert!(browser.selected("#u-hr\\.payslip"));
+    // Each unit shows a box that is ticked once chosen: the picker reads as a multi-select.
+    let ticked = |css: &str| {
+        browser.execute(
+            "return getComputedStyle(document.querySelector(arguments[0]), '::before').backgroundColor;",
+            serde_json::json!([css]),
+        )
+    };
+    let white = serde_json::json!("rgb(255, 255, 255)");
+    assert_ne!(
+        ticked("label[for='u-hr.payslip']>span"),
+        white,
+        "a chosen unit's box is filled"
+    );
+    assert_eq!(
+        ticked("label[for='u-hr.recruiting']>span"),
+        white,
+        "an unchosen one is empty"
+    );
+    browser.resize(360, 800);
+    browser.screenshot(&format!("campaign-pick-chosen-360-{kind:?}"));
     browser.click("button[type=submit]");
     browser.wait_for("the ratings page", |b| b.url().contains("units="));
     browser.screenshot(&format!("campaign-rate-{kind:?}"));
