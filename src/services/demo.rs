@@ -7,10 +7,12 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use crate::db::{self, DbConnection, DbError};
+use crate::domain::account::Scope;
 use crate::domain::catalog::{parse_catalog, ServiceAudience};
-use crate::domain::followup::FollowupPolicy;
+use crate::domain::followup::{FollowupPolicy, Status};
 use crate::domain::period::{day_begins, local_day, month_start};
 use crate::domain::secret::Secret;
+use crate::domain::survey::{COMMENT, CONTACT_CONSENT, NOT_RESOLVED, PARTIALLY_RESOLVED, RESOLVED};
 use crate::domain::token::ServerKey;
 
 use super::audit::Actor;
@@ -106,7 +108,8 @@ fn load(
         .map_err(|e| DemoError::Data(e.to_string()))?;
     let admin_password = demo_admin(conn, now)?;
 
-    let comments = moods(COMMENTS);
+    // Each comment once: a demo where two residents write the same sentence convinces nobody.
+    let mut comments = Comments::new(moods(COMMENTS));
     let services: Vec<(String, String)> = parsed
         .services
         .iter()
@@ -150,8 +153,13 @@ fn load(
             "opened_at": (closed_at - Duration::hours(rng.gen_range(2..240))).to_rfc3339(),
             "closed_at": closed_at.to_rfc3339(),
             "resolution": if resolved { "resolved" } else { "not_resolved" },
-            // No addresses: the demo shows the loop, it mails nobody.
-            "contact": {"name": format!("Demo {}", n + 1), "language": language},
+            // No email: the demo mails nobody. A phone in the 055-5000xxx block the demo uses
+            // for made-up people, so that a case's consented contact has a number to call.
+            "contact": {
+                "name": format!("Demo {}", n + 1),
+                "phone": format!("055-500{:04}", n + 1),
+                "language": language,
+            },
         });
         let reported_at = closed_at + Duration::minutes(5);
         let receipt = crm_reports(conn, key, base_url, link_ttl, &body, reported_at)?;
@@ -161,43 +169,62 @@ fn load(
         if !rng.gen_bool(0.45) || answered_at >= now {
             continue;
         }
-        let score = |rng: &mut StdRng, max: i32| -> String {
-            let base = if rng.gen_bool(quality) {
+        // What a resident says follows what happened to them: a problem solved is mostly a
+        // good experience, one left unsolved mostly a bad one, with the noise of real answers.
+        let said = if resolved {
+            if rng.gen_bool(0.88) {
+                RESOLVED
+            } else {
+                PARTIALLY_RESOLVED
+            }
+        } else if rng.gen_bool(0.6) {
+            NOT_RESOLVED
+        } else {
+            PARTIALLY_RESOLVED
+        };
+        let good = rng.gen_bool(match said {
+            RESOLVED => 0.85,
+            PARTIALLY_RESOLVED => 0.35,
+            _ => 0.08,
+        });
+        let score = |rng: &mut StdRng, good: bool, max: i32| -> String {
+            let s = if good {
                 max - rng.gen_range(0..2)
             } else {
                 rng.gen_range(1..=max / 2)
             };
-            base.clamp(1, max).to_string()
+            s.clamp(1, max).to_string()
         };
-        let overall = score(&mut rng, 5);
+        let overall = score(&mut rng, good, 5);
+        // Ease and the staff's manner mostly agree with the whole, not always.
+        let easy = good != rng.gen_bool(0.12);
+        let kind_staff = good || rng.gen_bool(0.35);
         let mut form = vec![
             ("overall".to_string(), overall.clone()),
+            ("resolved".to_string(), said.to_string()),
+            ("effort".to_string(), score(&mut rng, easy, 7)),
             (
-                "resolved".to_string(),
-                (if resolved {
-                    "resolved"
-                } else if rng.gen_bool(0.5) {
-                    "partially"
+                "professionalism".to_string(),
+                score(&mut rng, kind_staff, 5),
+            ),
+            (
+                CONTACT_CONSENT.to_string(),
+                (if rng.gen_bool(if good { 0.15 } else { 0.6 }) {
+                    "yes"
                 } else {
-                    "not_resolved"
+                    "no"
                 })
                 .to_string(),
             ),
-            ("effort".to_string(), score(&mut rng, 7)),
-            ("professionalism".to_string(), score(&mut rng, 5)),
-            (
-                "contact_consent".to_string(),
-                (if rng.gen_bool(0.3) { "yes" } else { "no" }).to_string(),
-            ),
         ];
         if rng.gen_bool(0.3) {
-            let happy = overall.parse::<i32>().unwrap_or(0) >= 4;
-            form.extend(comment(&mut rng, &comments, happy));
+            form.extend(comments.take(&mut rng, good));
         }
         answer_link(conn, &cache, key, receipt.survey_url, &form, answered_at)?;
         responses += 1;
     }
 
+    close_some_cases(conn, &mut rng, now)?;
     let employee_answers = employees(conn, key, base_url, link_ttl, &units, &mut rng, now)?;
 
     let body = json!({
@@ -276,17 +303,66 @@ fn moods(text: &str) -> Vec<(bool, &str)> {
         .collect()
 }
 
-/// A `comment` form field of the given mood, drawn from the list.
-fn comment(rng: &mut StdRng, comments: &[(bool, &str)], happy: bool) -> Option<(String, String)> {
-    let pool: Vec<&str> = comments
-        .iter()
-        .filter(|(p, _)| *p == happy)
-        .map(|(_, t)| *t)
-        .collect();
-    (!pool.is_empty()).then(|| {
-        let text = pool[rng.gen_range(0..pool.len())];
-        ("comment".to_string(), text.to_string())
-    })
+/// The comments not used yet, by mood.
+struct Comments<'a> {
+    unused: Vec<(bool, &'a str)>,
+}
+
+impl<'a> Comments<'a> {
+    fn new(all: Vec<(bool, &'a str)>) -> Self {
+        Comments { unused: all }
+    }
+
+    /// A `comment` form field of the given mood that no one wrote before, if one is left.
+    fn take(&mut self, rng: &mut StdRng, happy: bool) -> Option<(String, String)> {
+        let pool: Vec<usize> = (0..self.unused.len())
+            .filter(|i| self.unused[*i].0 == happy)
+            .collect();
+        let i = *pool.get(rng.gen_range(0..pool.len().max(1)))?;
+        let (_, text) = self.unused.remove(i);
+        Some((COMMENT.to_string(), text.to_string()))
+    }
+}
+
+/// The city works its follow-up cases: most are closed, some within their due day and some
+/// after it; the newest are still open, and a few are overdue. The dashboard and the digest
+/// then show cases in every state.
+fn close_some_cases(
+    conn: &mut DbConnection,
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+) -> Result<(), DemoError> {
+    let cases = db::followups::list(conn, &db::followups::ListFilter::default(), 10_000)?;
+    let notes = [
+        "שוחחנו עם הפונה, הבעיה נפתרה והוסבר מה נעשה.",
+        "צוות השטח חזר למקום ותיקן. הפונה עודכן בטלפון.",
+        "התנצלנו על העיכוב ותיאמנו ביקור חוזר, שבוצע.",
+    ];
+    for case in cases {
+        let opened = DateTime::<Utc>::from_naive_utc_and_offset(case.opened_at, Utc);
+        // Within a few days, or well after: a week or three.
+        let took = if rng.gen_bool(0.7) {
+            Duration::hours(rng.gen_range(4..72))
+        } else {
+            Duration::days(rng.gen_range(7..21))
+        };
+        let closed = opened + took;
+        if closed >= now || rng.gen_bool(0.15) {
+            continue;
+        }
+        let note = notes[rng.gen_range(0..notes.len())].to_string();
+        super::followups::change(
+            conn,
+            &Scope::All,
+            &case.id,
+            Status::Closed,
+            Some(note),
+            None,
+            closed,
+        )
+        .map_err(|e| DemoError::Data(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Answers a survey link as its recipient would, through the same use case.
@@ -318,7 +394,7 @@ fn employees(
     rng: &mut StdRng,
     now: DateTime<Utc>,
 ) -> Result<usize, DemoError> {
-    let comments = moods(EMPLOYEE_COMMENTS);
+    let mut comments = Comments::new(moods(EMPLOYEE_COMMENTS));
     let cache = SurveyCache::default();
     let this_month = month_start(local_day(now));
     let mut answered = 0;
@@ -359,7 +435,7 @@ fn employees(
                     ("timeliness".to_string(), score(rng, 5)),
                 ];
                 if rng.gen_bool(0.4) {
-                    form.extend(comment(rng, &comments, happy));
+                    form.extend(comments.take(rng, happy));
                 }
                 let at = closed_at + Duration::hours(2);
                 answer_link(conn, &cache, key, receipt.survey_url, &form, at)?;

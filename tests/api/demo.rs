@@ -107,6 +107,41 @@ fn the_demo_city_loads_once_and_every_surface_it_names_answers(kind: Kind) {
     drop(server);
 
     let mut conn = Manager::new(&db.url).expect("url").open().expect("open");
+    // A believable city: residents whose problem was solved are happier than those whose was
+    // not, nobody writes another's comment, and the city has closed cases, some late.
+    let share_satisfied = |conn: &mut mashov::db::DbConnection, said: &str| {
+        let answered = format!(
+            "SELECT COUNT(*) AS n FROM responses r JOIN answers a ON a.response_id = r.id \
+             WHERE a.question_id = 'resolved' AND a.text_value = '{said}'"
+        );
+        let all = count(conn, &answered);
+        let happy = count(conn, &format!("{answered} AND r.overall >= 4"));
+        assert!(all > 0, "some residents said {said}");
+        happy as f64 / all as f64
+    };
+    let solved = share_satisfied(&mut conn, "resolved");
+    let unsolved = share_satisfied(&mut conn, "not_resolved");
+    assert!(solved > unsolved + 0.4, "{solved} vs {unsolved}");
+    let comments = "SELECT COUNT(*) AS n FROM answers WHERE question_id = 'comment'";
+    let distinct =
+        "SELECT COUNT(DISTINCT text_value) AS n FROM answers WHERE question_id = 'comment'";
+    assert!(count(&mut conn, comments) >= 10);
+    assert_eq!(
+        count(&mut conn, comments),
+        count(&mut conn, distinct),
+        "a comment repeated"
+    );
+    let closed = "SELECT COUNT(*) AS n FROM followups WHERE status = 'closed' AND closed_on";
+    assert!(
+        count(&mut conn, &format!("{closed} <= due_on")) > 0,
+        "closed in time"
+    );
+    assert!(
+        count(&mut conn, &format!("{closed} > due_on")) > 0,
+        "closed late"
+    );
+    let open = "SELECT COUNT(*) AS n FROM followups WHERE status <> 'closed'";
+    assert!(count(&mut conn, open) > 0, "cases still open");
     let employee = count(
         &mut conn,
         "SELECT COUNT(*) AS n FROM responses WHERE audience = 'employee'",
