@@ -205,6 +205,48 @@ impl Tally {
     }
 }
 
+/// One scale question's figure: its mean, the share of its two top points (4–5 of 5, 6–7 of
+/// 7, 9–10 of 10), and how many answered it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuestionFigure {
+    pub id: String,
+    /// The question as asked, in the report's language.
+    pub text: String,
+    /// The headline measure it also carries (CSAT, CES, NPS), if any: surfaces that show the
+    /// headline figures need not repeat it.
+    #[serde(skip)]
+    pub measures: Option<Measure>,
+    pub mean: Option<f64>,
+    pub top_two: Share,
+    pub n: i64,
+}
+
+/// The figure of a question answered `counts` times per value on the scale `scale`; values
+/// outside the scale (none are stored) are not counted.
+pub fn question_figure(
+    (id, text, measures): (&str, &str, Option<Measure>),
+    counts: &std::collections::BTreeMap<i32, i64>,
+    scale: std::ops::RangeInclusive<i32>,
+) -> QuestionFigure {
+    let top_from = scale.end() - 1;
+    let (mut n, mut sum, mut top) = (0i64, 0i64, 0i64);
+    for (value, count) in counts.range(scale) {
+        n += count;
+        sum += i64::from(*value) * count;
+        if *value >= top_from {
+            top += count;
+        }
+    }
+    QuestionFigure {
+        id: id.to_string(),
+        text: text.to_string(),
+        measures,
+        mean: (n > 0).then(|| round4(sum as f64 / n as f64)),
+        top_two: share(top, n),
+        n,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +404,16 @@ mod tests {
             assert_eq!(of(None, Some(nps)).nps_group(), Some(group), "{nps}");
         }
         assert_eq!(of(None, None).nps_group(), None);
+    }
+
+    #[test]
+    fn a_question_has_its_mean_and_the_share_of_its_two_top_points() {
+        let counts = std::collections::BTreeMap::from([(1, 2), (4, 1), (6, 3), (7, 4), (9, 5)]);
+        let f = question_figure(("effort", "Ease", None), &counts, 1..=7);
+        assert_eq!(f.n, 10, "the 9 is off the scale");
+        assert_eq!(f.mean, Some(5.2));
+        assert_eq!((f.top_two.value, f.top_two.n), (Some(0.7), 10));
+        let empty = question_figure(("x", "X", None), &std::collections::BTreeMap::new(), 1..=5);
+        assert_eq!((empty.mean, empty.top_two.value, empty.n), (None, None, 0));
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::charts::TrendPoint;
 use crate::domain::language::Language;
+use crate::domain::metrics::QuestionFigure;
 use crate::services::digest::{DigestData, RANK_MIN_ANSWERS};
 use crate::templates::{TemplateError, Templates};
 
@@ -64,6 +65,8 @@ struct DigestContext<'a> {
     chart_key: String,
     /// What the response rate counts, under the figures.
     rate_note: String,
+    /// How to read the other questions' rows, where there are any.
+    question_note: Option<String>,
 }
 
 /// A rendered digest and its chart.
@@ -139,6 +142,33 @@ pub fn render(
         }),
         row("responses", &|f| f.responses.to_string()),
     ];
+    // Every other scale question (professionalism, timeliness…): its mean and the share of its
+    // two top points, with n. The ones that carry CSAT, CES or NPS are already rows above.
+    let mut metrics = metrics;
+    for (i, q) in data.questions[0].iter().enumerate() {
+        if q.measures.is_some() {
+            continue;
+        }
+        let cell = |figures: &[QuestionFigure]| match figures.get(i) {
+            Some(f) if f.mean.is_some() => with_n(
+                f.mean.map(|m| {
+                    format!(
+                        "{m:.1} · {}",
+                        percent(f.top_two.value).unwrap_or_else(|| none.clone())
+                    )
+                }),
+                f.n,
+                &none,
+            ),
+            _ => none.clone(),
+        };
+        metrics.push(MetricView {
+            name: q.text.clone(),
+            this_week: cell(&data.questions[0]),
+            previous: cell(&data.questions[1]),
+            long_run: cell(&data.questions[2]),
+        });
+    }
     let ranked = |list: &[crate::services::digest::Ranked]| {
         list.iter()
             .map(|r| RankedView {
@@ -191,6 +221,10 @@ pub fn render(
         chart_alt: chart_alt(&t("chart_alt"), &data.trend, &none),
         chart_key: t("chart_key").replace("{n}", &RANK_MIN_ANSWERS.to_string()),
         rate_note: t("rate_note"),
+        question_note: data.questions[0]
+            .iter()
+            .any(|q| q.measures.is_none())
+            .then(|| t("question_note")),
     };
     ctx.subject = templates
         .render_text("email/digest/subject.txt", &ctx)?

@@ -12,7 +12,7 @@ use crate::db::{self, DbConnection, DbError};
 use crate::domain::followup::{Cases, Status};
 use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
-use crate::domain::metrics::Figures;
+use crate::domain::metrics::{Figures, QuestionFigure};
 use crate::domain::period::{day_key, week_start};
 use crate::domain::report::{By, ReportParams};
 use crate::services::audit::{self, Action, Actor, Change};
@@ -52,6 +52,8 @@ pub struct DigestData {
     pub cases: Cases,
     pub overdue: Vec<OverdueCase>,
     pub comments: Vec<(String, String)>,
+    /// Every scale question's figure this week, the week before and over the 12 weeks.
+    pub questions: [Vec<QuestionFigure>; 3],
     /// (week's Sunday, CSAT, n) for the 12 weeks up to this one.
     pub trend: Vec<(NaiveDate, Option<f64>, i64)>,
     /// The departments in scope, by name (empty: the whole city).
@@ -68,7 +70,7 @@ pub fn scope_of(r: &DigestRecipientRow) -> Vec<String> {
         .collect()
 }
 
-fn params(from: NaiveDate, to: NaiveDate, scope: &[String]) -> ReportParams {
+fn params(from: NaiveDate, to: NaiveDate, scope: &[String], lang: Language) -> ReportParams {
     ReportParams {
         from,
         to,
@@ -77,7 +79,7 @@ fn params(from: NaiveDate, to: NaiveDate, scope: &[String]) -> ReportParams {
         scope: scope.to_vec(),
         service: None,
         channel: None,
-        lang: Language::He,
+        lang,
     }
 }
 
@@ -109,7 +111,7 @@ pub fn gather(
     };
     let end = week + Duration::days(6);
     let summary = |conn: &mut DbConnection, from: NaiveDate, to: NaiveDate| {
-        reports::report(conn, ctx, &params(from, to, scope), None)
+        reports::report(conn, ctx, &params(from, to, scope, lang), None)
     };
     let this = summary(conn, week, end)?;
     let previous = summary(conn, week - Duration::days(7), week - Duration::days(1))?;
@@ -117,7 +119,12 @@ pub fn gather(
     let long_run = summary(conn, first, end)?;
     // Ranked over the 12 weeks: most services of a city get a few answers a week, and a week's
     // best and worst would be chance.
-    let by_service = reports::report(conn, ctx, &params(first, end, scope), Some(By::Service))?;
+    let by_service = reports::report(
+        conn,
+        ctx,
+        &params(first, end, scope, lang),
+        Some(By::Service),
+    )?;
     let mut ranked: Vec<Ranked> = by_service
         .rows
         .iter()
@@ -140,7 +147,7 @@ pub fn gather(
         .filter(|r| !best.contains(r) || ranked.len() > 3)
         .cloned()
         .collect();
-    let by_week = reports::report(conn, ctx, &params(first, end, scope), Some(By::Week))?;
+    let by_week = reports::report(conn, ctx, &params(first, end, scope, lang), Some(By::Week))?;
     let trend = (0..TREND_WEEKS)
         .map(|i| {
             let sunday = first + Duration::days(7 * i);
@@ -153,7 +160,7 @@ pub fn gather(
             (sunday, value, n)
         })
         .collect();
-    let comments = reports::comments(conn, ctx, &params(week, end, scope), 5, None)?
+    let comments = reports::comments(conn, ctx, &params(week, end, scope, lang), 5, None)?
         .comments
         .into_iter()
         .map(|c| (service_name(&c.service), c.text))
@@ -203,6 +210,11 @@ pub fn gather(
         this_week: figures(&this),
         previous: figures(&previous),
         long_run: figures(&long_run),
+        questions: [
+            this.total.questions.clone(),
+            previous.total.questions.clone(),
+            long_run.total.questions.clone(),
+        ],
         best,
         worst,
         cases: this.total.cases.unwrap_or_default(),

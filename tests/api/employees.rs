@@ -446,6 +446,15 @@ fn a_curious_unit_manager_cannot_read_or_compute_any_group_below_the_minimum(kin
     app.clock
         .set(Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap());
     probe_every_surface(&app, &["G1", "G2", "G6", "G5"]);
+    // A shown group has every scale question's figure, counted over the same answers.
+    let shown = app.get_api(&format!(
+        "/api/v1/reports/summary?from=2026-11-01&to=2026-11-30&audience=employee&service={g5_unit}"
+    ));
+    let body = shown.json();
+    let overall = &body["questions"][0];
+    assert_eq!(overall["id"], "overall", "{body}");
+    assert_eq!(overall["n"], body["csat"]["n"]);
+    assert_eq!(overall["top_two"]["value"], body["csat"]["value"]);
     rows_keep_no_trace_of_arrival(&app, kind);
 
     // A query that reaches nothing shown says so, with the minimum in the reason.

@@ -127,6 +127,23 @@ fn figures_match_their_definitions_on_a_known_data_set(kind: Kind) {
     assert_eq!(all["resolution_rate"]["n"], 4);
     // This survey asks no NPS question.
     assert_eq!(all["nps"], json!({"value": null, "n": 0}));
+    // Every scale question has its figure: the mean, the share of its two top points, n.
+    let questions = all["questions"].as_array().expect("questions");
+    let ids: Vec<&str> = questions.iter().filter_map(|q| q["id"].as_str()).collect();
+    assert_eq!(ids, ["overall", "effort", "professionalism"]);
+    // Overall 5, 4, 2, 1, 3: its top two points are CSAT's.
+    assert_eq!(questions[0]["mean"], 3.0);
+    assert_eq!(questions[0]["top_two"]["value"], all["csat"]["value"]);
+    // Effort 7, 1, 4 of 7: one of three in 6–7.
+    assert_eq!(questions[1]["mean"], 4.0);
+    assert_eq!(questions[1]["top_two"]["value"], 0.3333);
+    assert_eq!(questions[1]["n"], 3);
+    // Asked, never answered here: no value, n 0.
+    assert_eq!(questions[2]["mean"], Value::Null);
+    assert_eq!(questions[2]["n"], 0);
+    assert!(questions[2]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("מקצועי")));
 
     let by_service = get(&app, "breakdown?from=2026-11-01&to=2026-11-30&by=service");
     let rows = by_service["rows"].as_array().expect("rows");
@@ -253,6 +270,10 @@ fn figures_match_their_definitions_on_a_known_data_set(kind: Kind) {
             "SELECT COUNT(*) AS n FROM report_response_months"
         ) > 0
     );
+    for table in ["report_answer_days", "report_answer_months"] {
+        let n = crate::helpers::count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {table}"));
+        assert!(n > 0, "{table} is empty");
+    }
     drop(conn);
 
     // A hostile comment comes back as data, to be escaped by whoever shows it.

@@ -15,20 +15,23 @@ pub(super) const RESPONSE_DAYS: &str = "report_response_days";
 pub(super) const INVITATION_DAYS: &str = "report_invitation_days";
 pub(super) const RESPONSE_MONTHS: &str = "report_response_months";
 pub(super) const INVITATION_MONTHS: &str = "report_invitation_months";
+pub(super) const ANSWER_DAYS: &str = "report_answer_days";
+pub(super) const ANSWER_MONTHS: &str = "report_answer_months";
 
 /// The rollup tables' names, for the service that keeps them current: (daily, monthly) for
-/// responses, then for invitations.
-pub const ROLLUPS: [(&str, &str); 2] = [
+/// responses, for invitations, then for every scale question's answers.
+pub const ROLLUPS: [(&str, &str); 3] = [
     (RESPONSE_DAYS, RESPONSE_MONTHS),
     (INVITATION_DAYS, INVITATION_MONTHS),
+    (ANSWER_DAYS, ANSWER_MONTHS),
 ];
 
 /// The daily table a monthly one is made from.
 fn days_of(months: &str) -> &'static str {
-    if months == RESPONSE_MONTHS {
-        RESPONSE_DAYS
-    } else {
-        INVITATION_DAYS
+    match months {
+        RESPONSE_MONTHS => RESPONSE_DAYS,
+        ANSWER_MONTHS => ANSWER_DAYS,
+        _ => INVITATION_DAYS,
     }
 }
 
@@ -160,11 +163,30 @@ pub fn roll_up(conn: &mut DbConnection, table: &str, through: &str) -> QueryResu
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (select, source, day) = match table {
-        RESPONSE_DAYS => (RESPONSE_COUNTS.to_string(), "responses", "day"),
-        INVITATION_DAYS => (INVITATION_COUNTS.to_string(), "invitations", "day"),
-        RESPONSE_MONTHS => (summed(&RESPONSE_COLUMNS), RESPONSE_DAYS, MONTH_OF_DAY),
-        _ => (summed(&INVITATION_COLUMNS), INVITATION_DAYS, MONTH_OF_DAY),
+    // What each table counts, from where, on which day, and grouped by what besides the key.
+    let (select, source, day, more) = match table {
+        RESPONSE_DAYS => (RESPONSE_COUNTS.to_string(), "responses", "day", ""),
+        INVITATION_DAYS => (INVITATION_COUNTS.to_string(), "invitations", "day", ""),
+        RESPONSE_MONTHS => (summed(&RESPONSE_COLUMNS), RESPONSE_DAYS, MONTH_OF_DAY, ""),
+        ANSWER_DAYS => (
+            "question_id, int_value, COUNT(*)".to_string(),
+            "responses JOIN answers ON answers.response_id = responses.id \
+             AND answers.int_value IS NOT NULL",
+            "day",
+            ", question_id, int_value",
+        ),
+        ANSWER_MONTHS => (
+            "question_id, value, COALESCE(SUM(answers), 0)".to_string(),
+            ANSWER_DAYS,
+            MONTH_OF_DAY,
+            ", question_id, value",
+        ),
+        _ => (
+            summed(&INVITATION_COLUMNS),
+            INVITATION_DAYS,
+            MONTH_OF_DAY,
+            "",
+        ),
     };
     crate::db::write_transaction(conn, |conn| {
         let from = through_day(conn, table)?;
@@ -181,7 +203,7 @@ pub fn roll_up(conn: &mut DbConnection, table: &str, through: &str) -> QueryResu
             .push(" AND day <= ")
             .bind(through)
             .push(&format!(
-                " GROUP BY audience, {day}, service_code, COALESCE(channel, '')"
+                " GROUP BY audience, {day}, service_code, COALESCE(channel, ''){more}"
             ));
         insert.execute(conn)?;
         let mut advance = Sql::for_conn(conn);

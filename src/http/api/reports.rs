@@ -203,6 +203,7 @@ fn figures_json(t: &Templates, lang: Language, report: &Report, g: &Group) -> Va
                 "ces": f.ces,
                 "nps": f.nps,
                 "resolution_rate": f.resolution_rate,
+                "questions": g.questions,
             });
             if let Some(c) = &g.cases {
                 v["followups"] = json!(c);

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 
 use super::{
-    base_filter, group_of, label_of, Catalog, Group, Report, ReportContext, ReportQueryError,
+    base_filter, group_of, label_of, scale_questions, Answers, Catalog, Group, Report,
+    ReportContext, ReportQueryError,
 };
 use crate::db::reports::{Filter, GroupKey, Grouping};
 use crate::db::{self, DbConnection};
@@ -59,6 +60,25 @@ pub(super) fn employees(
             }
         }
     }
+    // Answers of released cells only, as for every other employee figure.
+    let cells: HashSet<(Option<String>, Option<String>, Option<String>)> = released
+        .iter()
+        .map(|(k, _)| (k.service.clone(), k.day.clone(), k.cohort.clone()))
+        .collect();
+    let scales = scale_questions(conn, Audience::Employee, params.lang)?;
+    let mut answers = Answers::default();
+    let per_cell = Grouping {
+        service: true,
+        day: true,
+        cohort: true,
+        ..Grouping::default()
+    };
+    for (key, question, value, n) in db::reports::answer_tallies(conn, &filter, per_cell)? {
+        if cells.contains(&(key.service.clone(), key.day.clone(), key.cohort.clone())) {
+            let group = by.map(|by| group_of(by, &key, catalog));
+            answers.add(group, question, value, n);
+        }
+    }
     for (key, tally) in released {
         *total.get_or_insert_with(Tally::default) += tally;
         if let Some(by) = by {
@@ -72,6 +92,11 @@ pub(super) fn employees(
         .into_iter()
         .map(|(key, tally)| Group {
             label: label_of(by, &key, catalog),
+            questions: if tally.is_some() {
+                answers.figures(Some(&key), &scales)
+            } else {
+                Vec::new()
+            },
             key,
             figures: tally.map(|t| t.figures()),
             cases: None,
@@ -84,6 +109,11 @@ pub(super) fn employees(
         total: Group {
             key: "total".into(),
             label: String::new(),
+            questions: if total.is_some() {
+                answers.figures(None, &scales)
+            } else {
+                Vec::new()
+            },
             figures: total.map(|t| t.figures()),
             cases: None,
         },

@@ -31,10 +31,12 @@ pub fn keep_rollups_current(conn: &mut DbConnection, now: DateTime<Utc>) -> Resu
         Some(first_open) => day_key((first_open - chrono::Duration::days(1)).min(settled)),
         None => responses_through.clone(),
     };
-    let [responses, invitations] = db::reports::ROLLUPS;
+    let [responses, invitations, answers] = db::reports::ROLLUPS;
     for ((days, months), through) in [
-        (responses, responses_through),
+        (responses, responses_through.clone()),
         (invitations, invitations_through),
+        // Answers are stored with their response, and freeze with it.
+        (answers, responses_through),
     ] {
         db::reports::roll_up(conn, days, &through)?;
         // Months roll up from the daily table once the whole month is in it.
