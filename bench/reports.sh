@@ -23,6 +23,7 @@ port=$((20000 + RANDOM % 10000))
 reset_rollups() {
   local sql="DELETE FROM report_response_days; DELETE FROM report_invitation_days;
     DELETE FROM report_response_months; DELETE FROM report_invitation_months;
+    DELETE FROM report_answer_days; DELETE FROM report_answer_months;
     UPDATE report_rollup_state SET through_day = '0000-00-00';"
   case $1 in
     sqlite://*) sqlite3 "${1#sqlite://}" "$sql" ;;

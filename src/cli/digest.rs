@@ -147,6 +147,7 @@ pub fn run(settings: &Settings, command: DigestCommand) -> Result<(), Failure> {
                     .map_err(|e| fail(1, e))?
                     .min_group_size,
                 now,
+                questions: true,
             };
             let data = digest::gather(
                 &mut conn,

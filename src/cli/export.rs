@@ -96,6 +96,7 @@ pub fn run(settings: &Settings, command: ExportCommand) -> Result<(), Failure> {
             .map_err(|e| fail(1, e))?
             .min_group_size,
         now: SystemClock.now(),
+        questions: false,
     };
     crate::services::reports::refresh(&mut conn, &key.inbox_key(), ctx.now)
         .map_err(|e| fail(1, e))?;

@@ -188,13 +188,15 @@ pub fn mark_answered(
 /// Whether this employee address was invited about this unit since `since`.
 pub fn employee_invited_since(
     conn: &mut DbConnection,
-    address_hash: &str,
+    keys: &[String],
     service_code: &str,
     since: NaiveDateTime,
 ) -> QueryResult<bool> {
+    use super::schema::contact_keys;
     diesel::select(diesel::dsl::exists(
-        interactions::table
-            .filter(interactions::contact_email_hash.eq(address_hash))
+        contact_keys::table
+            .inner_join(interactions::table)
+            .filter(contact_keys::hash.eq_any(keys))
             .filter(interactions::audience.eq(Audience::Employee.as_str()))
             .filter(interactions::service_code.eq(service_code))
             .filter(interactions::status.ne("suppressed"))

@@ -215,30 +215,33 @@ pub fn suppress(
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let exists: bool = diesel::select(diesel::dsl::exists(suppressions::table.find(address_hash)))
-        .get_result(conn)?;
-    if !exists {
-        diesel::insert_into(suppressions::table)
-            .values((
-                suppressions::address_hash.eq(address_hash),
-                suppressions::reason.eq(reason),
-                suppressions::created_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
+    // Two opt-outs at once (a double click, a mail provider's one-click request beside the
+    // person's own) both succeed: the second finds the row there.
+    let insert = diesel::insert_into(suppressions::table)
+        .values((
+            suppressions::address_hash.eq(address_hash),
+            suppressions::reason.eq(reason),
+            suppressions::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing();
+    match conn {
+        DbConnection::Postgres(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
     Ok(())
 }
 
-/// Whether any of a person's keys (email, phone) opted out, and whether any of them was
-/// invited since `since` (one round trip).
+/// Whether the address a link would reach (`delivery`) opted out, and whether any of the
+/// person's keys (email, phone) was invited since `since` (one round trip).
 pub fn contact_state(
     conn: &mut DbConnection,
+    delivery: &str,
     hashes: &[String],
     since: NaiveDateTime,
 ) -> QueryResult<(bool, bool)> {
     use super::schema::{contact_keys, interactions};
     diesel::select((
-        diesel::dsl::exists(suppressions::table.filter(suppressions::address_hash.eq_any(hashes))),
+        diesel::dsl::exists(suppressions::table.find(delivery)),
         diesel::dsl::exists(
             contact_keys::table
                 .inner_join(interactions::table)

@@ -45,8 +45,17 @@ pub fn e164(text: &str) -> Option<String> {
         Some(national) => format!("{HOME_COUNTRY}{national}"),
         None => full,
     };
-    (MIN_DIGITS..=MAX_DIGITS)
-        .contains(&full.len())
+    // A placeholder a CRM fills in (000-0000000, 1111111111) would make everyone one person,
+    // whom one opt-out would silence: such numbers are no one's.
+    let subscriber = &full[full.len().saturating_sub(7)..];
+    let placeholder = subscriber.chars().all(|c| subscriber.starts_with(c));
+    let plausible = match full.strip_prefix(HOME_COUNTRY) {
+        // Israeli numbers: 8 digits (landlines) or 9 (mobiles), never starting with 0 or 1.
+        Some(national) => (8..=9).contains(&national.len()) && !national.starts_with(['0', '1']),
+        // No country code starts with 0.
+        None => !full.starts_with('0'),
+    };
+    ((MIN_DIGITS..=MAX_DIGITS).contains(&full.len()) && plausible && !placeholder)
         .then(|| format!("+{full}"))
 }
 
@@ -89,6 +98,13 @@ mod tests {
             "123",
             "+1234567890123456",
             "05",
+            // Placeholders and impossible numbers: no one's key.
+            "000-0000000",
+            "0000000000",
+            "+0501234567",
+            "050-0000000",
+            "+972 1234567890",
+            "02-123",
         ] {
             assert_eq!(e164(bad), None, "{bad}");
         }

@@ -164,8 +164,11 @@ fn plan(conn: &mut DbConnection, state: &AppState, row: &OutboxRow, now: DateTim
         Err(e) => return Plan::Fail(format!("database: {e}")),
     };
     if let Some(hash) = &view.contact_email_hash {
-        if outbox::is_suppressed(conn, hash).unwrap_or(false) {
-            return Plan::Cancel("opted_out");
+        // Not knowing whether the address opted out is no reason to mail it.
+        match outbox::is_suppressed(conn, hash) {
+            Ok(true) => return Plan::Cancel("opted_out"),
+            Ok(false) => {}
+            Err(e) => return Plan::Fail(format!("database: {e}")),
         }
     }
     if view.answered {
@@ -237,6 +240,7 @@ fn plan_digest(
     let ctx = crate::services::reports::ReportContext {
         min_group_size: state.policy().min_group_size,
         now,
+        questions: true,
     };
     let scope = crate::services::digest::scope_of(&recipient);
     let lang = crate::domain::language::Language::parse(&recipient.language).unwrap_or_default();

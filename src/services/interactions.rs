@@ -142,29 +142,33 @@ pub fn record(
             .as_deref()
             .and_then(|p| ctx.key.phone_hash(p));
         let keys: Vec<String> = address_hash.iter().chain(&phone_hash).cloned().collect();
-        let suppressed = if keys.is_empty() {
-            None
-        } else {
-            // Without a cap, "invited since now" never matches.
-            let since = ctx.now - ctx.rules.frequency_cap.unwrap_or(Duration::zero());
-            match db::outbox::contact_state(conn, &keys, since.naive_utc())? {
-                (true, _) => Some("opted_out"),
-                (false, true) => Some("frequency_cap"),
-                (false, false) => match &address_hash {
-                    // One survey per employee, unit and month: a unit's monthly group then
-                    // counts people, not tickets, and the minimum group size means people.
-                    Some(h) if new.audience == Audience::Employee => {
+        // The link reaches its person by email when the request has one, else by the text
+        // message the CRM sends: only that address's opt-out applies (a CRM does not check that
+        // a request's email and phone belong to one person).
+        let delivery = address_hash.as_ref().or(phone_hash.as_ref());
+        let suppressed = match delivery {
+            None => None,
+            Some(delivery) => {
+                // Without a cap, "invited since now" never matches.
+                let since = ctx.now - ctx.rules.frequency_cap.unwrap_or(Duration::zero());
+                match db::outbox::contact_state(conn, delivery, &keys, since.naive_utc())? {
+                    (true, _) => Some("opted_out"),
+                    (false, true) => Some("frequency_cap"),
+                    // One survey per employee, unit and month, known by email or phone: a
+                    // unit's monthly group then counts people, not tickets, and the minimum
+                    // group size means people.
+                    (false, false) if new.audience == Audience::Employee => {
                         let month = day_begins(month_start(local_day(ctx.now)));
                         db::interactions::employee_invited_since(
                             conn,
-                            h,
+                            &keys,
                             &new.service_code,
                             month.naive_utc(),
                         )?
                         .then_some("once_a_month")
                     }
-                    _ => None,
-                },
+                    (false, false) => None,
+                }
             }
         };
         let interaction = interaction_row(ctx, new, address_hash, suppressed);

@@ -33,10 +33,13 @@ pub fn language(conn: &mut DbConnection, token: &str) -> Result<Language, OptOut
     Ok(Language::parse(&view.language).unwrap_or_default())
 }
 
-/// Suppresses the invitation's person at once, by every key they were recognised by (email,
-/// phone): later interactions for either are answered `suppressed` / `opted_out`, and queued
-/// emails are cancelled when their turn comes. A resident reached only by phone opts out from
-/// the survey page's link, which leads here.
+/// Suppresses, at once, the address the link reached its person by: the email address when the
+/// request carried one (mashov emailed the link), otherwise the phone number (the CRM texted
+/// it). Only that one: a CRM does not check that a request's email and phone belong to one
+/// person, and a link must not silence someone else's number. Later requests for that address
+/// are answered `suppressed` / `opted_out`, and queued emails are cancelled when their turn
+/// comes. A resident reached only by phone opts out from the survey page's link, which leads
+/// here.
 pub fn opt_out(
     conn: &mut DbConnection,
     token: &str,
@@ -44,12 +47,12 @@ pub fn opt_out(
 ) -> Result<Language, OptOutError> {
     let view = invitation(conn, token)?;
     db::write_transaction(conn, |c| {
-        let mut keys = db::outbox::contact_keys_of_invitation(c, &view.invitation_id)?;
-        // Requests recorded before contact keys existed know only their email's hash.
-        keys.extend(view.contact_email_hash.iter().cloned());
-        keys.sort();
-        keys.dedup();
-        for hash in &keys {
+        let delivered_to = match &view.contact_email_hash {
+            Some(email) => vec![email.clone()],
+            // No email: its only key is its phone number's.
+            None => db::outbox::contact_keys_of_invitation(c, &view.invitation_id)?,
+        };
+        for hash in &delivered_to {
             db::outbox::suppress(c, hash, "opted_out", now.naive_utc())?;
         }
         Ok::<_, diesel::result::Error>(())

@@ -68,6 +68,7 @@ pub fn summary(
     let ctx = ReportContext {
         min_group_size: i64::MAX,
         now,
+        questions: false,
     };
     let by_department = |conn: &mut DbConnection, from, to| -> Result<Report, ReportQueryError> {
         let params = ReportParams {

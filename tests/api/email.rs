@@ -559,4 +559,39 @@ fn residents_reached_only_by_phone_are_capped_and_opt_out_from_the_page(kind: Ki
     assert_eq!(later["status"], "suppressed", "{later}");
     assert_eq!(later["reason"], "opted_out");
     assert_eq!(by_phone("TEL-5", "0527654321")["status"], "scheduled");
+
+    // A request may pair one person's email with another's phone (CRMs check neither): its
+    // link was emailed, and opting out from it silences that email only, not the number.
+    let paired = app.report(&json!({
+        "external_id": "TEL-6", "audience": "resident",
+        "service_code": "sanitation.bulky-waste", "channel": "web",
+        "closed_at": (app.clock_now() - Duration::hours(3)).to_rfc3339(),
+        "contact": {"email": "someone@example.org", "phone": "053-1112233", "language": "he"}
+    }));
+    assert_eq!(paired.json()["status"], "scheduled", "{}", paired.body);
+    let url = paired.json()["survey_url"]
+        .as_str()
+        .expect("a link")
+        .to_string();
+    let token = url.rsplit('/').next().expect("token");
+    let done = app.post_raw(
+        &format!("/u/{token}"),
+        "application/x-www-form-urlencoded",
+        b"",
+        None,
+    );
+    assert_eq!(done.status, 200);
+    // Twice at once is still fine (a double click, a provider's one-click request).
+    let again = app.post_raw(
+        &format!("/u/{token}"),
+        "application/x-www-form-urlencoded",
+        b"",
+        None,
+    );
+    assert_eq!(again.status, 200);
+    app.clock.advance(Duration::days(31));
+    assert_eq!(by_phone("TEL-7", "053-1112233")["status"], "scheduled");
+    // A placeholder number is no one's: it neither caps nor silences anyone.
+    assert_eq!(by_phone("TEL-8", "000-0000000")["status"], "scheduled");
+    assert_eq!(by_phone("TEL-9", "000-0000000")["status"], "scheduled");
 }

@@ -57,6 +57,7 @@ fn context(state: &AppState) -> ReportContext {
     ReportContext {
         min_group_size: state.policy().min_group_size,
         now: state.clock.now(),
+        questions: true,
     }
 }
 

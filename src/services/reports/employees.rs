@@ -65,7 +65,11 @@ pub(super) fn employees(
         .iter()
         .map(|(k, _)| (k.service.clone(), k.day.clone(), k.cohort.clone()))
         .collect();
-    let scales = scale_questions(conn, Audience::Employee, params.lang)?;
+    let scales = if ctx.questions {
+        scale_questions(conn, Audience::Employee, params.lang)?
+    } else {
+        Vec::new()
+    };
     let mut answers = Answers::default();
     let per_cell = Grouping {
         service: true,
@@ -73,10 +77,31 @@ pub(super) fn employees(
         cohort: true,
         ..Grouping::default()
     };
-    for (key, question, value, n) in db::reports::answer_tallies(conn, &filter, per_cell)? {
-        if cells.contains(&(key.service.clone(), key.day.clone(), key.cohort.clone())) {
-            let group = by.map(|by| group_of(by, &key, catalog));
-            answers.add(group, question, value, n);
+    let counted: Vec<_> = if ctx.questions {
+        db::reports::answer_tallies(conn, &filter, per_cell)?
+    } else {
+        Vec::new()
+    }
+    .into_iter()
+    .filter(|(key, ..)| cells.contains(&(key.service.clone(), key.day.clone(), key.cohort.clone())))
+    .collect();
+    // An optional question can be answered by fewer people than its cell holds: a question is
+    // counted in a cell only where at least the minimum group answered it, so that no
+    // question's figure (nor the difference of two) rests on fewer people.
+    let mut answered: HashMap<(GroupKey, &str), i64> = HashMap::new();
+    for (key, question, _, n) in &counted {
+        *answered
+            .entry((key.clone(), question.as_str()))
+            .or_default() += n;
+    }
+    for (key, question, value, n) in &counted {
+        let people = answered
+            .get(&(key.clone(), question.as_str()))
+            .copied()
+            .unwrap_or(0);
+        if large_enough(people, ctx.min_group_size) {
+            let group = by.map(|by| group_of(by, key, catalog));
+            answers.add(group, question.clone(), *value, *n);
         }
     }
     for (key, tally) in released {

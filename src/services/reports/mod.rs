@@ -76,6 +76,9 @@ pub struct Report {
 pub struct ReportContext {
     pub min_group_size: i64,
     pub now: DateTime<Utc>,
+    /// Whether to give every scale question its figure: the API and the digest show them, the
+    /// dashboard and the public page do not, and need not pay for reading them.
+    pub questions: bool,
 }
 
 struct Catalog {
@@ -150,7 +153,7 @@ pub fn report(
     match params.audience {
         Audience::Resident => residents(
             conn,
-            ctx.now,
+            (ctx.now, ctx.questions),
             params,
             by,
             &catalog,
@@ -197,7 +200,7 @@ fn base_filter(params: &ReportParams, from: NaiveDate, to: NaiveDate) -> Filter 
 
 fn residents(
     conn: &mut DbConnection,
-    now: DateTime<Utc>,
+    (now, questions): (DateTime<Utc>, bool),
     params: &ReportParams,
     by: Option<By>,
     catalog: &Catalog,
@@ -241,11 +244,17 @@ fn residents(
             *group_cases.entry(group_of(by, &key, catalog)).or_default() += cases;
         }
     }
-    let scales = scale_questions(conn, Audience::Resident, params.lang)?;
     let mut answers = Answers::default();
-    for (key, question, value, n) in db::reports::answer_tallies(conn, &filter, grouping)? {
-        let group = by.map(|by| group_of(by, &key, catalog));
-        answers.add(group, question, value, n);
+    let scales = if questions {
+        scale_questions(conn, Audience::Resident, params.lang)?
+    } else {
+        Vec::new()
+    };
+    if questions {
+        for (key, question, value, n) in db::reports::answer_tallies(conn, &filter, grouping)? {
+            let group = by.map(|by| group_of(by, &key, catalog));
+            answers.add(group, question, value, n);
+        }
     }
     let by_channel = by == Some(By::Channel);
     let rows = groups

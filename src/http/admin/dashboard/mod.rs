@@ -175,6 +175,7 @@ async fn page(
     let ctx = ReportContext {
         min_group_size: state.policy().min_group_size,
         now,
+        questions: false,
     };
     let inbox = state.key.inbox_key();
     state
