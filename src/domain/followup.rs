@@ -61,13 +61,7 @@ impl FollowupRule {
     /// Why these answers open a case (empty: they do not), e.g. `["low_overall"]`. The survey
     /// says which questions carry satisfaction and resolution.
     pub fn reasons(&self, survey: &SurveyDefinition, answers: &[Answer]) -> Vec<&'static str> {
-        let value = |m: Measure| {
-            let id = &survey.measuring(m)?.id;
-            answers
-                .iter()
-                .find(|a| &a.question_id == id)
-                .map(|a| &a.value)
-        };
+        let value = |m: Measure| survey.answer_to(m, answers);
         let mut reasons = Vec::new();
         if let Some(AnswerValue::Int(n)) = value(Measure::Satisfaction) {
             if self.overall_at_most.is_some_and(|m| *n <= m) {

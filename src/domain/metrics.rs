@@ -35,13 +35,7 @@ const DETRACTOR_UP_TO: i32 = 6;
 
 impl ResponseFigures {
     pub fn from_answers(survey: &SurveyDefinition, answers: &[Answer]) -> Self {
-        let value = |m: Measure| {
-            let id = &survey.measuring(m)?.id;
-            answers
-                .iter()
-                .find(|a| &a.question_id == id)
-                .map(|a| &a.value)
-        };
+        let value = |m: Measure| survey.answer_to(m, answers);
         let int = |m: Measure| match value(m) {
             Some(AnswerValue::Int(n)) => Some(*n),
             _ => None,

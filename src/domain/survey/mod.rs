@@ -212,6 +212,19 @@ impl SurveyDefinition {
         }
     }
 
+    /// The answer, among `answers`, to the question that carries a measure.
+    pub fn answer_to<'a>(
+        &self,
+        measure: Measure,
+        answers: &'a [Answer],
+    ) -> Option<&'a AnswerValue> {
+        let id = &self.measuring(measure)?.id;
+        answers
+            .iter()
+            .find(|a| &a.question_id == id)
+            .map(|a| &a.value)
+    }
+
     /// The question that carries a measure, if the questionnaire asks it.
     pub fn measuring(&self, measure: Measure) -> Option<&Question> {
         self.questions.iter().find(|q| q.measures == Some(measure))
