@@ -6,6 +6,7 @@ pub mod info;
 pub mod logo;
 pub mod messages;
 pub mod pages;
+mod question_view;
 pub mod survey;
 pub mod transparency;
 pub mod unsubscribe;

@@ -10,10 +10,12 @@ use serde::Serialize;
 
 use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
-use crate::domain::survey::{AnswerProblems, Question, QuestionType, SurveyDefinition};
+use crate::domain::survey::{AnswerProblems, SurveyDefinition};
 use crate::services::responses::OpenSurvey;
 use crate::state::AppState;
-use crate::templates::{PageMeta, TemplateError, Templates};
+use crate::templates::{PageMeta, TemplateError};
+
+pub(super) use super::question_view::{error_links, question_view, ErrorLink, QuestionView};
 
 /// Stand-ins for the per-invitation values in the cached render. Control characters survive
 /// HTML escaping unchanged and never occur in rendered text, so they mark the slots exactly.
@@ -69,46 +71,6 @@ fn cut(html: &str) -> Vec<Part> {
     parts
 }
 
-#[derive(Serialize)]
-struct OptionView {
-    value: String,
-    label: String,
-    input_id: String,
-    checked: bool,
-    /// The meaning of a scale's end point, read out to screen readers.
-    extra: Option<String>,
-}
-
-#[derive(Serialize)]
-pub(super) struct QuestionView {
-    id: String,
-    number: usize,
-    legend: String,
-    hint: Option<String>,
-    required: bool,
-    is_scale: bool,
-    is_choice: bool,
-    is_text: bool,
-    input_type: &'static str,
-    options: Vec<OptionView>,
-    low: Option<String>,
-    high: Option<String>,
-    text_value: String,
-    max_length: usize,
-    error: Option<String>,
-}
-
-#[derive(Serialize)]
-pub(super) struct ErrorLink {
-    anchor: String,
-    /// On a campaign's page, the unit the question is about.
-    pub(super) unit: Option<String>,
-    /// The question's number on the page: the summary names it briefly ("Question 2") rather
-    /// than repeating the whole question.
-    number: usize,
-    message: String,
-}
-
 /// A button of the survey's language switch.
 #[derive(Serialize)]
 struct LanguageChoice {
@@ -149,97 +111,6 @@ struct IntroContext<'a> {
     service: String,
     date: String,
     date_iso: String,
-}
-
-fn localized(map: &BTreeMap<Language, String>, lang: Language) -> String {
-    map.get(&lang)
-        .or_else(|| map.get(&Language::He))
-        .cloned()
-        .unwrap_or_default()
-}
-
-pub(super) fn question_view(
-    t: &Templates,
-    lang: Language,
-    number: usize,
-    q: &Question,
-    values: &[(String, String)],
-    problems: &AnswerProblems,
-) -> QuestionView {
-    let chosen = |v: &str| values.iter().any(|(k, x)| *k == q.id && x == v);
-    let option = |value: String, label: String, extra: Option<String>| OptionView {
-        input_id: format!("{}-{}", q.id, value),
-        checked: chosen(&value),
-        value,
-        label,
-        extra,
-    };
-    let low = q.low.as_ref().map(|m| localized(m, lang));
-    let high = q.high.as_ref().map(|m| localized(m, lang));
-    let options = match q.kind {
-        QuestionType::Rating | QuestionType::Nps | QuestionType::Effort => {
-            let range = q.kind.scale().unwrap_or(1..=5);
-            let (first, last) = (*range.start(), *range.end());
-            range
-                .map(|n| {
-                    let extra = if n == first {
-                        low.clone()
-                    } else if n == last {
-                        high.clone()
-                    } else {
-                        None
-                    };
-                    option(n.to_string(), n.to_string(), extra)
-                })
-                .collect()
-        }
-        QuestionType::YesNo => vec![
-            option("yes".into(), t.text(lang, "survey.yes"), None),
-            option("no".into(), t.text(lang, "survey.no"), None),
-        ],
-        QuestionType::SingleChoice | QuestionType::MultiChoice => q
-            .options
-            .iter()
-            .map(|o| option(o.value.clone(), localized(&o.label, lang), None))
-            .collect(),
-        QuestionType::Text => Vec::new(),
-    };
-    let error = problems
-        .iter()
-        .find(|(id, _)| *id == q.id)
-        .map(|(_, p)| t.text(lang, &format!("errors.{}", p.code())));
-    QuestionView {
-        id: q.id.clone(),
-        number,
-        legend: localized(&q.text, lang),
-        hint: q.hint.as_ref().map(|m| localized(m, lang)),
-        required: q.required,
-        is_scale: q.kind.scale().is_some(),
-        is_choice: matches!(
-            q.kind,
-            QuestionType::YesNo | QuestionType::SingleChoice | QuestionType::MultiChoice
-        ),
-        is_text: q.kind == QuestionType::Text,
-        input_type: if q.kind == QuestionType::MultiChoice {
-            "checkbox"
-        } else {
-            "radio"
-        },
-        options,
-        low,
-        high,
-        text_value: if q.kind == QuestionType::Text {
-            values
-                .iter()
-                .find(|(k, _)| *k == q.id)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        },
-        max_length: q.max_length.unwrap_or(2000),
-        error,
-    }
 }
 
 /// What a form is rendered with besides its survey and answers.
@@ -328,25 +199,6 @@ fn render_form_with(
                 .collect(),
         },
     )
-}
-
-/// The summary's links, one per question with an error, to its first input.
-pub(super) fn error_links(questions: &[QuestionView]) -> Vec<ErrorLink> {
-    questions
-        .iter()
-        .filter_map(|q| {
-            let anchor = q
-                .options
-                .first()
-                .map_or_else(|| format!("f-{}", q.id), |o| o.input_id.clone());
-            Some(ErrorLink {
-                anchor,
-                unit: None,
-                number: q.number,
-                message: q.error.clone()?,
-            })
-        })
-        .collect()
 }
 
 /// The values the introduction names: the service (in the resident's language where the

@@ -8,8 +8,7 @@
 //! is again a sum of whole released cells: no subtraction, no filter and no comparison from one
 //! day to the next can isolate a group smaller than the minimum.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::RangeInclusive;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -19,18 +18,20 @@ use crate::domain::catalog::ServiceAudience;
 use crate::domain::followup::Cases;
 use crate::domain::interaction::Audience;
 use crate::domain::language::Language;
-use crate::domain::metrics::{question_figure, Figures, QuestionFigure, Tally};
+use crate::domain::metrics::{Figures, QuestionFigure, Tally};
 use crate::domain::period::{day_key, local_day, month_start, parse_day, week_start};
 use crate::domain::report::{By, ReportParams};
 use crate::domain::FieldErrors;
 
 mod comments;
 mod employees;
+mod questions;
 mod rollups;
 
 pub use comments::{comments, Comment, CommentPage};
 use employees::employees;
 pub use employees::released_cells;
+use questions::{scale_questions, Answers};
 pub use rollups::{keep_rollups_current, refresh};
 
 #[derive(Debug, thiserror::Error)]
@@ -282,84 +283,6 @@ fn residents(
         min_group_size: None,
         counting_until: None,
     })
-}
-
-/// The scale questions an audience is asked today, in the questionnaire's order, each with its
-/// scale.
-pub(super) fn scale_questions(
-    conn: &mut DbConnection,
-    audience: Audience,
-    lang: Language,
-) -> Result<Vec<ScaleQuestion>, DbError> {
-    let asked = super::surveys::asked(conn, &super::surveys::SurveyCache::default(), audience)?;
-    Ok(asked
-        .map(|def| {
-            def.questions
-                .iter()
-                .filter_map(|q| {
-                    Some(ScaleQuestion {
-                        id: q.id.clone(),
-                        text: q.text.get(&lang).cloned().unwrap_or_default(),
-                        measures: q.measures,
-                        scale: q.kind.scale()?,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
-/// A scale question a report gives a figure to.
-pub(super) struct ScaleQuestion {
-    id: String,
-    text: String,
-    measures: Option<crate::domain::survey::Measure>,
-    scale: RangeInclusive<i32>,
-}
-
-/// Answers counted per (group, question, value); `None` is the total.
-#[derive(Default)]
-pub(super) struct Answers {
-    counts: HashMap<(Option<String>, String), BTreeMap<i32, i64>>,
-}
-
-impl Answers {
-    /// Counts `n` answers of `value` to `question`, in the total and in `group` (if grouped).
-    pub(super) fn add(&mut self, group: Option<String>, question: String, value: i32, n: i64) {
-        *self
-            .counts
-            .entry((None, question.clone()))
-            .or_default()
-            .entry(value)
-            .or_default() += n;
-        if let Some(g) = group {
-            *self
-                .counts
-                .entry((Some(g), question))
-                .or_default()
-                .entry(value)
-                .or_default() += n;
-        }
-    }
-
-    /// Each scale question's figure in a group (None: the total).
-    pub(super) fn figures(
-        &self,
-        group: Option<&String>,
-        scales: &[ScaleQuestion],
-    ) -> Vec<QuestionFigure> {
-        let none = BTreeMap::new();
-        scales
-            .iter()
-            .map(|q| {
-                let counts = self
-                    .counts
-                    .get(&(group.cloned(), q.id.clone()))
-                    .unwrap_or(&none);
-                question_figure((&q.id, &q.text, q.measures), counts, q.scale.clone())
-            })
-            .collect()
-    }
 }
 
 /// The key of the output group a counted row belongs to.
