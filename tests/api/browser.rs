@@ -310,9 +310,15 @@ fn an_employee_picks_units_then_rates_them_in_a_real_browser(kind: Kind) {
     );
     browser.resize(360, 800);
     browser.screenshot(&format!("campaign-pick-chosen-360-{kind:?}"));
+    if let Some(violations) = browser.axe_violations() {
+        assert!(violations.is_empty(), "the unit picker: {violations:#?}");
+    }
     browser.click("button[type=submit]");
     browser.wait_for("the ratings page", |b| b.url().contains("units="));
     browser.screenshot(&format!("campaign-rate-{kind:?}"));
+    if let Some(violations) = browser.axe_violations() {
+        assert!(violations.is_empty(), "the units' ratings: {violations:#?}");
+    }
     browser.click("label[for='hr.payslip.overall-5']");
     browser.click("label[for='it.helpdesk.overall-2']");
     browser.click("label[for='it.helpdesk.timeliness-1']");
